@@ -1,0 +1,1 @@
+"""Areas split by who uses them, over the shared core (models, services, access)."""

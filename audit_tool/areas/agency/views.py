@@ -1,0 +1,25 @@
+"""The agency safeguarding lead's area: their own agency's work, never another's."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+
+from ...access import partnership_role
+from ...db import db
+from ...models import Role
+from ...services.agencies import list_partnership_agencies
+from ...services.users import led_agency_ids
+
+bp = Blueprint("agency", __name__, url_prefix="/p/<partnership_slug>/agency")
+
+
+@bp.route("/")
+@partnership_role(Role.AGENCY_LEAD)
+def home(partnership):
+    led = led_agency_ids(g.user, partnership)
+    agencies = [
+        link
+        for link in list_partnership_agencies(db.session, partnership, include_archived=False)
+        if link.agency_id in led
+    ]
+    return render_template("agency/home.html", partnership=partnership, agencies=agencies)

@@ -1,0 +1,104 @@
+"""The audit trail's schema: every event name and the keys its record must carry.
+
+Events are written by services in the same transaction as the change they describe,
+so a change and its record are saved together or not at all.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from .models import AuditEvent, Partnership, User
+
+
+class AuditEventType(StrEnum):
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    LOGGED_OUT = "logged_out"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name)
+    PARTNERSHIP_CREATED = "partnership_created"
+    PARTNERSHIP_UPDATED = "partnership_updated"
+    AGENCY_CREATED = "agency_created"
+    AGENCY_UPDATED = "agency_updated"
+    AGENCY_ARCHIVED = "agency_archived"
+    AGENCY_RESTORED = "agency_restored"
+    AGENCY_LINKED = "agency_linked"
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_REACTIVATED = "user_reactivated"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (an event name)
+    ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
+
+
+REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
+    AuditEventType.LOGIN_SUCCEEDED: frozenset(),
+    AuditEventType.LOGIN_FAILED: frozenset({"email"}),
+    AuditEventType.LOGGED_OUT: frozenset(),
+    AuditEventType.PASSWORD_CHANGED: frozenset(),
+    AuditEventType.PARTNERSHIP_CREATED: frozenset({"name", "slug"}),
+    AuditEventType.PARTNERSHIP_UPDATED: frozenset({"before", "after"}),
+    AuditEventType.AGENCY_CREATED: frozenset({"name", "sector"}),
+    AuditEventType.AGENCY_UPDATED: frozenset({"before", "after"}),
+    AuditEventType.AGENCY_ARCHIVED: frozenset({"name"}),
+    AuditEventType.AGENCY_RESTORED: frozenset({"name"}),
+    AuditEventType.AGENCY_LINKED: frozenset({"name"}),
+    AuditEventType.USER_CREATED: frozenset({"email", "name"}),
+    AuditEventType.USER_UPDATED: frozenset({"before", "after"}),
+    AuditEventType.USER_DEACTIVATED: frozenset({"email", "sessions_ended"}),
+    AuditEventType.USER_REACTIVATED: frozenset({"email"}),
+    AuditEventType.PASSWORD_RESET: frozenset({"email"}),
+    AuditEventType.ROLE_GRANTED: frozenset({"email", "role", "agency"}),
+    AuditEventType.ROLE_REVOKED: frozenset({"email", "role", "agency"}),
+}
+
+
+class IncompleteAuditEvent(ValueError):
+    pass
+
+
+def record_event(
+    session: Session,
+    event: AuditEventType,
+    *,
+    by: User | None,
+    partnership: Partnership | None = None,
+    subject: Any = None,
+    **data: Any,
+) -> AuditEvent:
+    """Add an audit event to the current unit of work; refuse one missing its keys."""
+    missing = REQUIRED_KEYS[event] - data.keys()
+    if missing:
+        raise IncompleteAuditEvent(f"{event} needs {', '.join(sorted(missing))}")
+    entry = AuditEvent(
+        event=event.value,
+        actor=by,
+        partnership_id=partnership.id if partnership is not None else None,
+        subject_type=type(subject).__name__ if subject is not None else None,
+        subject_id=getattr(subject, "id", None),
+        data=data,
+    )
+    session.add(entry)
+    return entry
+
+
+def list_events(
+    session: Session, *, partnership: Partnership, page: int, per_page: int = 50
+) -> tuple[list[AuditEvent], bool]:
+    """One page of a partnership's trail, newest first, and whether there is another."""
+    rows = list(
+        session.scalars(
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.partnership_id == partnership.id)
+            .order_by(AuditEvent.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    return rows[:per_page], len(rows) > per_page

@@ -1,0 +1,105 @@
+"""The demo partnership `seed-demo` loads: enough agencies and people to try every role."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from .models import Role, Sector
+from .services import agencies as agency_service
+from .services import partnerships as partnership_service
+from .services import users as user_service
+from .services.passwords import generate_password
+
+DEMO_SLUG = "demo"
+NEIGHBOUR_SLUG = "neighbour"
+
+DEMO_AGENCIES = [
+    ("Demo County Council Children's Services", Sector.LOCAL_AUTHORITY),
+    ("Demo County Council Housing", Sector.LOCAL_AUTHORITY),
+    ("Shire Constabulary", Sector.POLICE),
+    ("Demo Hospitals NHS Foundation Trust", Sector.HEALTH),
+    ("Demo Community Health NHS Trust", Sector.HEALTH),
+    ("Demo Integrated Care Board", Sector.HEALTH),
+    ("Demo Academy Trust", Sector.EDUCATION),
+    ("Demo Further Education College", Sector.EDUCATION),
+    ("Probation Service, Demo area", Sector.PROBATION),
+    ("Demo Youth Justice Service", Sector.YOUTH_JUSTICE),
+    ("Demo Family Support Charity", Sector.VOLUNTARY),
+    ("Demo Young People's Sports Trust", Sector.VOLUNTARY),
+    ("Demo Fire and Rescue Service", Sector.OTHER),
+]
+
+# The police force also serves the neighbouring partnership, as forces commonly do.
+SHARED_AGENCY = "Shire Constabulary"
+
+NEIGHBOUR_AGENCIES = [
+    ("Neighbour Borough Council Children's Services", Sector.LOCAL_AUTHORITY),
+    ("Neighbour Hospitals NHS Trust", Sector.HEALTH),
+]
+
+DEMO_ACCOUNTS = [
+    ("pqa@example.org", "Priya Quayle", Role.PQA_ADMIN, None, "PQA administrator"),
+    ("panel@example.org", "Patrick Nell", Role.PANEL_MEMBER, None, "Challenge panel member"),
+    (
+        "lead.police@example.org",
+        "Leah Oakes",
+        Role.AGENCY_LEAD,
+        "Shire Constabulary",
+        "Agency lead, Shire Constabulary",
+    ),
+    (
+        "lead.health@example.org",
+        "Hari Ellis",
+        Role.AGENCY_LEAD,
+        "Demo Hospitals NHS Foundation Trust",
+        "Agency lead, Demo Hospitals NHS Foundation Trust",
+    ),
+]
+
+
+def load_demo(session: Session, *, password: str | None) -> tuple[list[tuple[str, str]], str]:
+    """Create the demo partnerships and accounts. Returns (accounts, password)."""
+    password = password or generate_password()
+    demo = partnership_service.create_partnership(
+        session,
+        name="Demo Safeguarding Children Partnership",
+        slug=DEMO_SLUG,
+        contact_email="business.unit@example.org",
+        by=None,
+    )
+    neighbour = partnership_service.create_partnership(
+        session,
+        name="Neighbour Safeguarding Children Partnership",
+        slug=NEIGHBOUR_SLUG,
+        contact_email="neighbour.unit@example.org",
+        by=None,
+    )
+    agencies = {}
+    for name, sector in DEMO_AGENCIES:
+        link = agency_service.create_agency(
+            session, partnership=demo, name=name, sector=sector, by=None
+        )
+        agencies[name] = link.agency
+    agency_service.link_agency(
+        session, partnership=neighbour, agency=agencies[SHARED_AGENCY], by=None
+    )
+    for name, sector in NEIGHBOUR_AGENCIES:
+        agency_service.create_agency(
+            session, partnership=neighbour, name=name, sector=sector, by=None
+        )
+
+    accounts = []
+    for email, name, role, agency_name, description in DEMO_ACCOUNTS:
+        user, _ = user_service.create_user(
+            session, email=email, name=name, partnership=demo, password=password, by=None
+        )
+        user_service.grant_role(
+            session,
+            user=user,
+            partnership=demo,
+            role=role,
+            agency=agencies.get(agency_name),
+            by=None,
+        )
+        accounts.append((email, description))
+    return accounts, password

@@ -1,0 +1,124 @@
+"""The base for every form: whitespace stripped, hidden control characters refused."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from .db import db
+from .services import DomainError
+
+# Control characters have no place in typed text; they hide content and break exports.
+# Multi-line fields may hold line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class AppForm(FlaskForm):
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, StringField):
+                filters = unbound_field.kwargs.get("filters", ())
+                options["filters"] = (_strip, *filters)
+            return unbound_field.bind(form=form, **options)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or not field.data:
+                continue
+            multiline = field.type in ("TextAreaField", "TextArea")
+            pattern = _CONTROL if multiline else _SINGLE_LINE_CONTROL
+            if pattern.search(field.data):
+                field.errors = [
+                    *field.errors,
+                    f"{field.label.text} must not include hidden control characters",
+                ]
+                valid = False
+        return valid
+
+    def refuse(self, error: DomainError, *, default_field: str | None = None) -> None:
+        """Show a domain error against its field, and drop anything half-done."""
+        db.session.rollback()
+        name = error.field or default_field
+        field = getattr(self, name, None) if name else None
+        if field is None:
+            field = next(iter(f for f in self if f.type not in ("CSRFTokenField",)))
+        field.errors = [*field.errors, error.message]
+
+
+def text_field(label: str, *, required: str | None, max_length: int = 200, hint: str = ""):
+    validators = [InputRequired(message=required)] if required else [Optional()]
+    validators.append(
+        Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")
+    )
+    return StringField(label, validators=validators, widget=GovTextInput(), description=hint)
+
+
+def long_text_field(label: str, *, required: str | None, max_length: int = 20_000, hint: str = ""):
+    validators = [InputRequired(message=required)] if required else [Optional()]
+    validators.append(
+        Length(max=max_length, message=f"{label} must be {max_length:,} characters or fewer")
+    )
+    return StringField(label, validators=validators, widget=GovCharacterCount(), description=hint)
+
+
+def email_field(label: str = "Email address", *, hint: str = ""):
+    return StringField(
+        label,
+        validators=[
+            InputRequired(message="Enter an email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(message="Enter an email address in the correct format, like name@example.org"),
+        ],
+        widget=GovTextInput(),
+        description=hint,
+    )
+
+
+def password_field(label: str, *, required: str):
+    return PasswordField(
+        label, validators=[InputRequired(message=required)], widget=GovPasswordInput()
+    )
+
+
+def radio_field(label: str, *, choices, required: str, hint: str = ""):
+    return RadioField(
+        label,
+        choices=choices,
+        validators=[InputRequired(message=required)],
+        widget=GovRadioInput(),
+        description=hint,
+    )
+
+
+def select_field(label: str, *, choices=(), required: str | None, coerce=str, hint: str = ""):
+    validators = [InputRequired(message=required)] if required else [Optional()]
+    return SelectField(
+        label,
+        choices=choices,
+        coerce=coerce,
+        validators=validators,
+        widget=GovSelect(),
+        description=hint,
+        validate_choice=True,
+    )
+
+
+def submit(label: str):
+    return SubmitField(label, widget=GovSubmitInput())

@@ -1,0 +1,1 @@
+"""Request plumbing shared by every area: sessions, headers, errors, templates."""

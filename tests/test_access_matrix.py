@@ -1,0 +1,200 @@
+"""Every endpoint has an access decision, and the app enforces it for every role.
+
+Adding a route without listing it here fails `test_every_endpoint_is_listed`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from audit_tool.models import AuditEvent, Membership, Role
+
+from .factories import PASSWORD
+
+PUBLIC = "public"
+SIGNED_IN = "signed in"
+SYSTEM_ADMIN = "system admin"
+PQA = frozenset({Role.PQA_ADMIN})
+ANY_ROLE = frozenset(Role)
+
+ACCESS = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "auth.change_password": SIGNED_IN,
+    "auth.keep_alive": SIGNED_IN,
+    "home.index": SIGNED_IN,
+    "home.partnership": ANY_ROLE,
+    "agency.home": frozenset({Role.AGENCY_LEAD}),
+    "panel.home": frozenset({Role.PANEL_MEMBER}),
+    "pqa.home": PQA,
+    "pqa.agencies": PQA,
+    "pqa.new_agency": PQA,
+    "pqa.edit_agency": PQA,
+    "pqa.archive_agency": PQA,
+    "pqa.restore_agency": PQA,
+    "pqa.users": PQA,
+    "pqa.new_user": PQA,
+    "pqa.user_detail": PQA,
+    "pqa.edit_user_details": PQA,
+    "pqa.add_role": PQA,
+    "pqa.remove_role": PQA,
+    "pqa.deactivate_user": PQA,
+    "pqa.reactivate_user": PQA,
+    "pqa.reset_password": PQA,
+    "pqa.audit_trail": PQA,
+    "pqa.settings": PQA,
+    "admin.partnerships": SYSTEM_ADMIN,
+}
+
+# Actors, in the order they make their requests (system admin last: its allowed POSTs
+# change the target user).
+ACTORS = ["anonymous", "police_lead", "panel", "other_pqa", "pqa", "system_admin"]
+ACTOR_ROLES = {
+    "anonymous": None,
+    "police_lead": {Role.AGENCY_LEAD},
+    "panel": {Role.PANEL_MEMBER},
+    "other_pqa": set(),  # PQA, but of the other partnership
+    "pqa": {Role.PQA_ADMIN},
+    "system_admin": {Role.PQA_ADMIN},  # a system admin acts as PQA everywhere
+}
+
+
+def test_every_endpoint_is_listed(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - ACCESS.keys() == set(), "endpoints with no access decision listed"
+    assert ACCESS.keys() - endpoints == set(), "listed endpoints that no longer exist"
+
+
+def test_every_view_carries_an_access_decision(app):
+    undecided = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and not hasattr(view, "access_decision")
+    ]
+    assert undecided == []
+
+
+def _expected(decision, actor: str, endpoint: str) -> str:
+    """'allowed', 'login' (sent to sign in) or 'forbidden'."""
+    if decision == PUBLIC:
+        return "allowed"
+    if actor == "anonymous":
+        return "login"
+    if decision == SIGNED_IN:
+        return "allowed"
+    if decision == SYSTEM_ADMIN:
+        return "allowed" if actor == "system_admin" else "forbidden"
+    roles = ACTOR_ROLES[actor]
+    if actor == "system_admin" and endpoint.startswith(("agency.", "panel.")):
+        roles = set()
+    return "allowed" if roles & decision else "forbidden"
+
+
+def _outcome(response) -> str:
+    if response.status_code == 302 and "/login" in response.headers["Location"]:
+        return "login"
+    if response.status_code == 403:
+        return "forbidden"
+    return "allowed"
+
+
+def _writes(session) -> tuple[int, int]:
+    session.expire_all()
+    return (
+        session.scalar(select(func.count()).select_from(AuditEvent)),
+        session.scalar(select(func.count()).select_from(Membership)),
+    )
+
+
+@pytest.fixture
+def target(make, world):
+    """The user and agency that POSTs act on, so actors never change each other."""
+    from audit_tool.models import Role as R
+
+    person = make.user(world.partnership, R.AGENCY_LEAD, world.health, name="Target Person")
+    return person
+
+
+def _url_args(world, target):
+    membership = target.memberships[0]
+    return {
+        "partnership_slug": world.partnership.slug,
+        "agency_id": world.health.id,
+        "user_id": target.id,
+        "membership_id": membership.id,
+    }
+
+
+def test_route_access_matrix(app, world, target, make, client_for, session):
+    admin = make.user(None, None, email="sysadmin@example.org", system_admin=True)
+    people = {
+        "police_lead": world.police_lead,
+        "panel": world.panel,
+        "other_pqa": world.other_pqa,
+        "pqa": world.pqa,
+        "system_admin": admin,
+    }
+    clients = {actor: client_for(people.get(actor)) for actor in ACTORS}
+    tokens = {}
+    for actor, client in clients.items():
+        page = "/login" if actor == "anonymous" else "/account/password"
+        tokens[actor] = client.csrf_token(page)
+
+    args = _url_args(world, target)
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = rule.build({k: v for k, v in args.items() if k in rule.arguments})[1]
+        decision = ACCESS[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for actor in ACTORS:
+                if rule.endpoint == "auth.logout" and actor != "anonymous":
+                    continue  # signing out is covered in test_sessions; it ends the client
+                expected = _expected(decision, actor, rule.endpoint)
+                before = _writes(session)
+                if method == "GET":
+                    response = clients[actor].get(url)
+                else:
+                    response = clients[actor].post(url, data={"csrf_token": tokens[actor]})
+                got = _outcome(response)
+                if got != expected:
+                    failures.append(f"{method} {url} as {actor}: {got}, expected {expected}")
+                if expected != "allowed" and _writes(session) != before:
+                    failures.append(f"{method} {url} as {actor}: refused but data changed")
+    assert failures == []
+
+
+def test_signed_out_user_is_sent_to_sign_in_then_back(client, world):
+    response = client.get(f"/p/{world.partnership.slug}/pqa/agencies")
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    assert login_url.startswith("/login?next=")
+    response = client.submit(login_url, {"email": world.pqa.email, "password": PASSWORD})
+    assert response.headers["Location"] == f"/p/{world.partnership.slug}/pqa/agencies"
+
+
+def test_forbidden_page_is_a_403_not_a_redirect(agency_client, world):
+    response = agency_client.get(f"/p/{world.partnership.slug}/pqa/")
+    assert response.status_code == 403
+    assert "You do not have access to this page" in response.get_data(as_text=True)
+
+
+def test_unknown_partnership_is_404(pqa_client):
+    assert pqa_client.get("/p/no-such-partnership/pqa/").status_code == 404
+
+
+def test_pqa_cannot_reach_another_partnerships_agency_or_user(pqa_client, world):
+    slug = world.partnership.slug
+    assert pqa_client.get(f"/p/{slug}/pqa/agencies/{world.other_agency.id}").status_code == 404
+    assert pqa_client.get(f"/p/{slug}/pqa/users/{world.other_lead.id}").status_code == 404
+    other = world.other_partnership.slug
+    assert pqa_client.get(f"/p/{other}/pqa/").status_code == 403
+
+
+def test_agency_lead_sees_only_their_own_agency(agency_client, world):
+    page = agency_client.get(f"/p/{world.partnership.slug}/agency/").get_data(as_text=True)
+    assert world.police.name in page
+    assert world.health.name not in page
