@@ -34,6 +34,21 @@ class AuditEventType(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 (an event name)
     ROLE_GRANTED = "role_granted"
     ROLE_REVOKED = "role_revoked"
+    FRAMEWORK_IMPORTED = "framework_imported"
+    FRAMEWORK_VERSION_DRAFTED = "framework_version_drafted"
+    FRAMEWORK_VERSION_PUBLISHED = "framework_version_published"
+    CRITERION_EDITED = "criterion_edited"
+    CYCLE_CREATED = "cycle_created"
+    CYCLE_UPDATED = "cycle_updated"
+    CYCLE_OPENED = "cycle_opened"
+    CYCLE_CLOSED = "cycle_closed"
+    RETURN_STARTED = "return_started"
+    RESPONSE_SAVED = "response_saved"
+    EVIDENCE_ADDED = "evidence_added"
+    EVIDENCE_REMOVED = "evidence_removed"
+    EVIDENCE_DOWNLOADED = "evidence_downloaded"
+    RETURN_SUBMITTED = "return_submitted"
+    RETURN_REOPENED = "return_reopened"
 
 
 REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
@@ -55,6 +70,21 @@ REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
     AuditEventType.PASSWORD_RESET: frozenset({"email"}),
     AuditEventType.ROLE_GRANTED: frozenset({"email", "role", "agency"}),
     AuditEventType.ROLE_REVOKED: frozenset({"email", "role", "agency"}),
+    AuditEventType.FRAMEWORK_IMPORTED: frozenset({"key", "version", "source"}),
+    AuditEventType.FRAMEWORK_VERSION_DRAFTED: frozenset({"key", "version", "from_version"}),
+    AuditEventType.FRAMEWORK_VERSION_PUBLISHED: frozenset({"key", "version"}),
+    AuditEventType.CRITERION_EDITED: frozenset({"key", "before", "after"}),
+    AuditEventType.CYCLE_CREATED: frozenset({"name", "framework", "agencies"}),
+    AuditEventType.CYCLE_UPDATED: frozenset({"before", "after"}),
+    AuditEventType.CYCLE_OPENED: frozenset({"name"}),
+    AuditEventType.CYCLE_CLOSED: frozenset({"name"}),
+    AuditEventType.RETURN_STARTED: frozenset({"agency", "cycle", "carried_from"}),
+    AuditEventType.RESPONSE_SAVED: frozenset({"agency", "criterion", "before", "after"}),
+    AuditEventType.EVIDENCE_ADDED: frozenset({"agency", "criterion", "title"}),
+    AuditEventType.EVIDENCE_REMOVED: frozenset({"agency", "criterion", "title"}),
+    AuditEventType.EVIDENCE_DOWNLOADED: frozenset({"agency", "title"}),
+    AuditEventType.RETURN_SUBMITTED: frozenset({"agency", "cycle", "declaration"}),
+    AuditEventType.RETURN_REOPENED: frozenset({"agency", "cycle", "reason"}),
 }
 
 
@@ -75,9 +105,11 @@ def record_event(
     missing = REQUIRED_KEYS[event] - data.keys()
     if missing:
         raise IncompleteAuditEvent(f"{event} needs {', '.join(sorted(missing))}")
+    # Ids, not relationships: an event may be written from a session other than the one
+    # that loaded `by` (a download is recorded in its own transaction).
     entry = AuditEvent(
         event=event.value,
-        actor=by,
+        actor_id=by.id if by is not None else None,
         partnership_id=partnership.id if partnership is not None else None,
         subject_type=type(subject).__name__ if subject is not None else None,
         subject_id=getattr(subject, "id", None),

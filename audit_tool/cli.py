@@ -17,7 +17,9 @@ from .services import users as user_service
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_user, create_partnership):
+    from .frameworks.cli import FRAMEWORK_COMMANDS
+
+    for command in (init_db, seed_demo, create_user, create_partnership, *FRAMEWORK_COMMANDS):
         app.cli.add_command(command)
 
 

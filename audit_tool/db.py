@@ -138,7 +138,15 @@ class Database:
 
 
 def _refuse_writes_on_read_requests(session, _flush_context, _instances) -> None:
-    if has_request_context() and request.method in READ_ONLY_METHODS:
+    """Reading a page never changes data. The one thing a read may add is its own entry
+    in the append-only audit trail (who downloaded a file or an export)."""
+    if not (has_request_context() and request.method in READ_ONLY_METHODS):
+        return
+    from .models import AuditEvent
+
+    changes = [*session.dirty, *session.deleted]
+    additions = [obj for obj in session.new if not isinstance(obj, AuditEvent)]
+    if changes or additions:
         raise WriteOnReadRequest(f"{request.method} {request.path} tried to write")
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.orm import Session
 
+from .demo_returns import load_demo_returns
+from .frameworks.library import load_builtin
 from .models import Role, Sector
 from .services import agencies as agency_service
 from .services import partnerships as partnership_service
@@ -57,9 +61,13 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def load_demo(session: Session, *, password: str | None) -> tuple[list[tuple[str, str]], str]:
-    """Create the demo partnerships and accounts. Returns (accounts, password)."""
+def load_demo(
+    session: Session, *, password: str | None, today: date | None = None
+) -> tuple[list[tuple[str, str]], str]:
+    """Create the demo partnerships, accounts, frameworks and Section 11 cycles.
+    Returns (accounts, password)."""
     password = password or generate_password()
+    today = today or date.today()
     demo = partnership_service.create_partnership(
         session,
         name="Demo Safeguarding Children Partnership",
@@ -89,17 +97,50 @@ def load_demo(session: Session, *, password: str | None) -> tuple[list[tuple[str
         )
 
     accounts = []
+    users = {}
     for email, name, role, agency_name, description in DEMO_ACCOUNTS:
-        user, _ = user_service.create_user(
-            session, email=email, name=name, partnership=demo, password=password, by=None
-        )
-        user_service.grant_role(
-            session,
-            user=user,
-            partnership=demo,
-            role=role,
-            agency=agencies.get(agency_name),
-            by=None,
+        users[email] = _account(
+            session, demo, email, name, role, agencies.get(agency_name), password
         )
         accounts.append((email, description))
+    leads = {
+        agency_name: users[email]
+        for email, _, role, agency_name, _ in DEMO_ACCOUNTS
+        if role is Role.AGENCY_LEAD
+    }
+    # Every other demo agency has a lead too, so the returns they "wrote" have an author.
+    for number, (agency_name, _) in enumerate(DEMO_AGENCIES, start=1):
+        if agency_name not in leads:
+            leads[agency_name] = _account(
+                session,
+                demo,
+                f"lead.agency{number}@example.org",
+                f"Safeguarding Lead {number}",
+                Role.AGENCY_LEAD,
+                agencies[agency_name],
+                password,
+            )
+    accounts.append(("lead.agency1@example.org etc.", "Leads of the other demo agencies"))
+
+    versions = load_builtin(session)
+    nine_standards = next(v for v in versions if v.framework.key == "s11-nine-standards")
+    load_demo_returns(
+        session,
+        partnership=demo,
+        version=nine_standards,
+        agencies=agencies,
+        leads=leads,
+        pqa=users["pqa@example.org"],
+        today=today,
+    )
     return accounts, password
+
+
+def _account(session, partnership, email, name, role, agency, password):
+    user, _ = user_service.create_user(
+        session, email=email, name=name, partnership=partnership, password=password, by=None
+    )
+    user_service.grant_role(
+        session, user=user, partnership=partnership, role=role, agency=agency, by=None
+    )
+    return user

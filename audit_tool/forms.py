@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
+    GovDateInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms import (
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation
 
 from .db import db
 from .services import DomainError
@@ -122,3 +131,47 @@ def select_field(label: str, *, choices=(), required: str | None, coerce=str, hi
 
 def submit(label: str):
     return SubmitField(label, widget=GovSubmitInput())
+
+
+class GovDateField(DateField):
+    """A GOV.UK date input (day, month, year) with Design System error messages.
+
+    All three boxes empty is no date; part of a date, or an impossible one, is an error
+    that keeps what was typed on the page.
+    """
+
+    def __init__(self, label: str, *, required: str | None = None, hint: str = "", **kwargs):
+        # No Optional()/InputRequired(): both look only at the day box, and both clear
+        # the errors process_formdata found. The required check is in pre_validate.
+        self.required_message = required
+        super().__init__(
+            label,
+            validators=[],
+            format="%d %m %Y",
+            widget=GovDateInput(),
+            description=hint,
+            **kwargs,
+        )
+
+    def process_formdata(self, valuelist):
+        if not valuelist or all(not part.strip() for part in valuelist):
+            self.data = None
+            self.raw_data = valuelist or None
+            return
+        parts = [part.strip() for part in valuelist]
+        if len(parts) != 3 or not all(parts):
+            missing = [n for n, p in zip(("day", "month", "year"), parts, strict=False) if not p]
+            self.data = None
+            raise ValueError(f"{self.label.text} must include a {' and '.join(missing)}")
+        try:
+            day, month, year = (int(part) for part in parts)
+            if year < 1000:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date") from None
+
+    def pre_validate(self, form):
+        if self.required_message and self.data is None and not self.process_errors:
+            raise StopValidation(self.required_message)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from audit_tool import create_app, migrate
 from audit_tool.db import build_engine
-from audit_tool.models import Agency, AuditEvent, Partnership, Role, User
+from audit_tool.models import Agency, AuditEvent, Partnership, Role, Sector, User
 
 from .databases import engine_name, fresh_database_url
 from .factories import PASSWORD, Factory
@@ -93,7 +93,7 @@ def world(make) -> World:
     partnership = make.partnership("Test Partnership")
     other = make.partnership("Other Partnership")
     police = make.agency(partnership, "Test Police")
-    health = make.agency(partnership, "Test Health Trust")
+    health = make.agency(partnership, "Test Health Trust", sector=Sector.HEALTH)
     other_agency = make.agency(other, "Other Council")
     return World(
         partnership=partnership,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
-from audit_tool.models import Partnership, Role, Sector, User
-from audit_tool.services import agencies, partnerships, users
+from audit_tool.frameworks.library import load_builtin
+from audit_tool.models import AuditCycle, Partnership, Role, Sector, User
+from audit_tool.services import agencies, cycles, partnerships, users
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -67,3 +69,32 @@ class Factory:
             )
         self.session.flush()
         return person
+
+    def cycle(
+        self,
+        partnership: Partnership,
+        *,
+        framework_key: str = "s11-nine-standards",
+        opened: bool = True,
+        opens_on: date | None = None,
+        name: str | None = None,
+    ) -> AuditCycle:
+        versions = load_builtin(self.session)
+        version = next(v for v in versions if v.framework.key == framework_key)
+        opens_on = opens_on or date.today() - timedelta(days=7)
+        cycle = cycles.create_cycle(
+            self.session,
+            partnership=partnership,
+            name=name or f"Section 11 cycle {next(_counter)}",
+            framework_version=version,
+            opens_on=opens_on,
+            due_on=opens_on + timedelta(days=90),
+            panel_from=None,
+            panel_to=None,
+            sectors=None,
+            by=None,
+        )
+        if opened:
+            cycles.open_cycle(self.session, cycle=cycle, by=None)
+        self.session.flush()
+        return cycle

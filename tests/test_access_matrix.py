@@ -16,6 +16,7 @@ PUBLIC = "public"
 SIGNED_IN = "signed in"
 SYSTEM_ADMIN = "system admin"
 PQA = frozenset({Role.PQA_ADMIN})
+LEAD = frozenset({Role.AGENCY_LEAD})
 ANY_ROLE = frozenset(Role)
 
 ACCESS = {
@@ -26,7 +27,7 @@ ACCESS = {
     "auth.keep_alive": SIGNED_IN,
     "home.index": SIGNED_IN,
     "home.partnership": ANY_ROLE,
-    "agency.home": frozenset({Role.AGENCY_LEAD}),
+    "agency.home": LEAD,
     "panel.home": frozenset({Role.PANEL_MEMBER}),
     "pqa.home": PQA,
     "pqa.agencies": PQA,
@@ -46,7 +47,30 @@ ACCESS = {
     "pqa.audit_trail": PQA,
     "pqa.settings": PQA,
     "admin.partnerships": SYSTEM_ADMIN,
+    # Section 11 returns: the agency's pages, and PQA's cycles and tracker.
+    "agency.task_list": LEAD,
+    "agency.criterion": LEAD,
+    "agency.add_evidence": LEAD,
+    "agency.remove_evidence": LEAD,
+    "agency.download_evidence": LEAD,
+    "agency.check_answers": LEAD,
+    "agency.submitted": LEAD,
+    "pqa.cycles": PQA,
+    "pqa.new_cycle": PQA,
+    "pqa.cycle": PQA,
+    "pqa.open_cycle": PQA,
+    "pqa.close_cycle": PQA,
+    "pqa.view_return": PQA,
+    "pqa.reopen_return": PQA,
+    "pqa.download_evidence": PQA,
+    # The framework library.
+    "frameworks.index": PQA,
+    "frameworks.version": PQA,
+    "frameworks.edit_criterion": PQA,
+    "frameworks.new_version": PQA,
+    "frameworks.publish": PQA,
 }
+
 
 # Actors, in the order they make their requests (system admin last: its allowed POSTs
 # change the target user).
@@ -111,23 +135,51 @@ def _writes(session) -> tuple[int, int]:
 @pytest.fixture
 def target(make, world):
     """The user and agency that POSTs act on, so actors never change each other."""
-    from audit_tool.models import Role as R
-
-    person = make.user(world.partnership, R.AGENCY_LEAD, world.health, name="Target Person")
-    return person
+    return make.user(world.partnership, Role.AGENCY_LEAD, world.health, name="Target Person")
 
 
-def _url_args(world, target):
+@pytest.fixture
+def police_return(make, world, session):
+    """The police lead's own return, with an answer and an evidence item, so agency
+    pages are reached as their rightful user (other agencies get 404: see the journey
+    tests)."""
+    from audit_tool.services import assessments as svc
+    from audit_tool.services import evidence_items
+
+    cycle = make.cycle(world.partnership)
+    assessment = next(a for a in cycle.assessments if a.agency_id == world.police.id)
+    criterion = svc.load_return(session, assessment).standards[0].entries[0].criterion
+    item = evidence_items.add_evidence_item(
+        session,
+        assessment=assessment,
+        criterion=criterion,
+        title="Policy",
+        reference="Intranet",
+        effective_on=None,
+        review_on=None,
+        by=world.police_lead,
+    )
+    session.flush()
+    return assessment, criterion, item
+
+
+def _url_args(world, target, police_return):
     membership = target.memberships[0]
+    assessment, criterion, item = police_return
     return {
         "partnership_slug": world.partnership.slug,
         "agency_id": world.health.id,
         "user_id": target.id,
         "membership_id": membership.id,
+        "cycle_id": assessment.cycle_id,
+        "version_id": assessment.cycle.framework_version_id,
+        "assessment_id": assessment.id,
+        "criterion_id": criterion.id,
+        "item_id": item.id,
     }
 
 
-def test_route_access_matrix(app, world, target, make, client_for, session):
+def test_route_access_matrix(app, world, target, police_return, make, client_for, session):
     admin = make.user(None, None, email="sysadmin@example.org", system_admin=True)
     people = {
         "police_lead": world.police_lead,
@@ -142,7 +194,7 @@ def test_route_access_matrix(app, world, target, make, client_for, session):
         page = "/login" if actor == "anonymous" else "/account/password"
         tokens[actor] = client.csrf_token(page)
 
-    args = _url_args(world, target)
+    args = _url_args(world, target, police_return)
     failures = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":

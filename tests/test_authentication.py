@@ -164,3 +164,21 @@ def test_temporary_password_must_be_changed_before_anything_else(client, world, 
     )
     assert response.status_code == 302
     assert client.get(f"/p/{world.partnership.slug}/panel/").status_code == 200
+
+
+def test_someone_in_two_partnerships_chooses_between_them(client_for, world, session):
+    grant_role(
+        session,
+        user=world.panel,
+        partnership=world.other_partnership,
+        role=Role.PANEL_MEMBER,
+        agency=None,
+        by=None,
+    )
+    session.flush()
+    client = client_for(world.panel)
+    page = client.get("/").get_data(as_text=True)
+    assert "Choose a partnership" in page
+    assert world.partnership.name in page and world.other_partnership.name in page
+    other = f"/p/{world.other_partnership.slug}/"
+    assert client.get(other).headers["Location"] == f"{other}panel/"

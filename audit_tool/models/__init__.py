@@ -2,6 +2,15 @@
 
 from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, utcnow
+from .cycle import (
+    Assessment,
+    AssessmentStatus,
+    AuditCycle,
+    CriterionResponse,
+    CycleStatus,
+    EvidenceItem,
+)
+from .framework import Criterion, Framework, FrameworkStatus, FrameworkVersion, ScaleLevel, Standard
 from .partnership import SECTOR_LABELS, Agency, Partnership, PartnershipAgency, Sector
 from .user import ROLE_LABELS, LoginSession, Membership, Role, User
 
@@ -9,15 +18,27 @@ __all__ = [
     "ROLE_LABELS",
     "SECTOR_LABELS",
     "Agency",
+    "Assessment",
+    "AssessmentStatus",
+    "AuditCycle",
     "AuditEvent",
     "AuditTrailIsAppendOnly",
     "Base",
+    "Criterion",
+    "CriterionResponse",
+    "CycleStatus",
+    "EvidenceItem",
+    "Framework",
+    "FrameworkStatus",
+    "FrameworkVersion",
     "LoginSession",
     "Membership",
     "Partnership",
     "PartnershipAgency",
     "Role",
+    "ScaleLevel",
     "Sector",
+    "Standard",
     "User",
     "utcnow",
 ]

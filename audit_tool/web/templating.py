@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Flask, current_app, g, url_for
+from flask import Flask, current_app, g, request, url_for
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
@@ -53,15 +53,33 @@ def _template_context() -> dict:
     }
 
 
-# Each role's places in a partnership, in the order they appear in the navigation.
+# Each role's places in a partnership, in the order they appear in the navigation, with
+# the pages that count as inside each place (so it stays highlighted there).
 _AREAS = [
-    (Role.AGENCY_LEAD, "Your agency", "agency.home"),
-    (Role.PANEL_MEMBER, "Challenge panel", "panel.home"),
-    (Role.PQA_ADMIN, "Overview", "pqa.home"),
-    (Role.PQA_ADMIN, "Agencies", "pqa.agencies"),
-    (Role.PQA_ADMIN, "Users", "pqa.users"),
-    (Role.PQA_ADMIN, "Audit trail", "pqa.audit_trail"),
-    (Role.PQA_ADMIN, "Settings", "pqa.settings"),
+    (Role.AGENCY_LEAD, "Your agency", "agency.home", ("agency.",)),
+    (Role.PANEL_MEMBER, "Challenge panel", "panel.home", ("panel.",)),
+    (Role.PQA_ADMIN, "Overview", "pqa.home", ("pqa.home",)),
+    (
+        Role.PQA_ADMIN,
+        "Section 11 cycles",
+        "pqa.cycles",
+        ("pqa.cycles", "pqa.new_cycle", "pqa.cycle", "pqa.view_return", "pqa.reopen_return"),
+    ),
+    (Role.PQA_ADMIN, "Frameworks", "frameworks.index", ("frameworks.",)),
+    (
+        Role.PQA_ADMIN,
+        "Agencies",
+        "pqa.agencies",
+        ("pqa.agencies", "pqa.new_agency", "pqa.edit_agency"),
+    ),
+    (
+        Role.PQA_ADMIN,
+        "Users",
+        "pqa.users",
+        ("pqa.users", "pqa.new_user", "pqa.user_detail", "pqa.edit_user_details", "pqa.add_role"),
+    ),
+    (Role.PQA_ADMIN, "Audit trail", "pqa.audit_trail", ("pqa.audit_trail",)),
+    (Role.PQA_ADMIN, "Settings", "pqa.settings", ("pqa.settings",)),
 ]
 
 
@@ -70,15 +88,15 @@ def _navigation() -> list[dict]:
     partnership = g.get("partnership")
     if user is None:
         return []
-    from flask import request
 
     items = []
     if partnership is not None:
         roles = roles_in(user, partnership)
-        for role, text, endpoint in _AREAS:
+        current = request.endpoint or ""
+        for role, text, endpoint, inside in _AREAS:
             if role in roles:
                 href = url_for(endpoint, partnership_slug=partnership.slug)
-                items.append({"text": text, "href": href, "active": request.endpoint == endpoint})
+                items.append({"text": text, "href": href, "active": current.startswith(inside)})
     if user.is_system_admin:
         items.append(
             {

@@ -8,13 +8,16 @@ from ...access import partnership_role
 from ...db import db
 from ...models import Role
 from ...services.agencies import list_partnership_agencies
+from ...services.assessments import agency_returns
 from ...services.users import led_agency_ids
 
 bp = Blueprint("agency", __name__, url_prefix="/p/<partnership_slug>/agency")
 
+lead_only = partnership_role(Role.AGENCY_LEAD)
+
 
 @bp.route("/")
-@partnership_role(Role.AGENCY_LEAD)
+@lead_only
 def home(partnership):
     led = led_agency_ids(g.user, partnership)
     agencies = [
@@ -22,4 +25,10 @@ def home(partnership):
         for link in list_partnership_agencies(db.session, partnership, include_archived=False)
         if link.agency_id in led
     ]
-    return render_template("agency/home.html", partnership=partnership, agencies=agencies)
+    returns = agency_returns(db.session, partnership, led)
+    return render_template(
+        "agency/home.html", partnership=partnership, agencies=agencies, returns=returns
+    )
+
+
+from . import return_pages  # noqa: E402,F401  (registers the return pages on this blueprint)

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, ValidationError
 
-from ...forms import AppForm, email_field, radio_field, select_field, submit, text_field
+from ...forms import (
+    AppForm,
+    GovDateField,
+    email_field,
+    long_text_field,
+    radio_field,
+    select_field,
+    submit,
+    text_field,
+)
 from ...models import ROLE_LABELS, SECTOR_LABELS, Role
 
 SECTOR_CHOICES = [SelectChoice(sector.value, label) for sector, label in SECTOR_LABELS.items()]
@@ -78,3 +89,54 @@ class SettingsForm(AppForm):
         hint="Shown to agencies as the contact for questions about audits",
     )
     submit = submit("Save settings")
+
+
+PARTICIPATION_CHOICES = [
+    SelectChoice("all", "All current agencies"),
+    SelectChoice("sectors", "Agencies in chosen sectors"),
+]
+
+
+class CycleForm(AppForm):
+    name = text_field(
+        "Name",
+        required="Enter a name for the cycle",
+        hint="For example, Section 11 audit 2026 to 2028",
+    )
+    framework_version = select_field("Framework", required="Select a framework", coerce=str)
+    opens_on = GovDateField("Opening date", required="Enter the opening date")
+    due_on = GovDateField("Date returns are due", required="Enter the date returns are due")
+    panel_from = GovDateField("Challenge panels from (optional)")
+    panel_to = GovDateField("Challenge panels until (optional)")
+    participation = radio_field(
+        "Which agencies take part?",
+        choices=PARTICIPATION_CHOICES,
+        required="Select which agencies take part",
+    )
+    sectors = SelectMultipleField(
+        "Sectors taking part",
+        choices=SECTOR_CHOICES,
+        widget=GovCheckboxesInput(),
+        validators=[Optional()],
+    )
+    submit = submit("Create cycle")
+
+    def __init__(self, *args, versions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.framework_version.choices = [SelectChoice("", "Select a framework")] + [
+            SelectChoice(str(version.id), version.label) for version in versions
+        ]
+
+    def validate_sectors(self, field):
+        if self.participation.data == "sectors" and not field.data:
+            raise ValidationError("Select at least one sector")
+
+
+class ReopenForm(AppForm):
+    reason = long_text_field(
+        "Why are you reopening this return?",
+        required="Enter why you are reopening this return",
+        max_length=2000,
+        hint="The agency will see this",
+    )
+    submit = submit("Reopen return")

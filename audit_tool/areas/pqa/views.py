@@ -10,6 +10,7 @@ from ...db import commits, db
 from ...models import Role, Sector
 from ...services import DomainError
 from ...services import agencies as agency_service
+from ...services import cycles as cycle_service
 from ...services import partnerships as partnership_service
 from ...services import users as user_service
 from .forms import AgencyForm, ConfirmForm, NewUserForm, RoleForm, SettingsForm, UserDetailsForm
@@ -28,6 +29,7 @@ def home(partnership):
     return render_template(
         "pqa/home.html",
         partnership=partnership,
+        cycles=cycle_service.list_cycles(db.session, partnership),
         by_sector=by_sector,
         agency_count=sum(by_sector.values()),
         user_count=len(users),
@@ -378,3 +380,6 @@ def settings(partnership):
         flash("Settings saved", "success")
         return redirect(url_for(".settings", partnership_slug=partnership.slug))
     return render_template("pqa/settings.html", partnership=partnership, form=form)
+
+
+from . import cycles as _cycles  # noqa: E402,F401  (registers the cycle pages on this blueprint)
