@@ -52,5 +52,8 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench: install-dev  ## Benchmarks, printed as ratios against floors measured in the same run
+	$(BIN)/python -m bench.dashboard
+
 clean:
 	rm -rf $(VENV) node_modules audit_tool/static/build

@@ -40,8 +40,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(headers.set_security_headers)
     cli.init_app(app)
 
-    from .areas import admin, agency, auth, frameworks, home, panel, pqa
+    from .areas import admin, agency, api, auth, frameworks, home, panel, pqa
 
-    for area in (auth, home, agency, panel, pqa, frameworks, admin):
+    for area in (auth, home, agency, panel, pqa, frameworks, admin, api):
         app.register_blueprint(area.bp)
     return app

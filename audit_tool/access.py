@@ -4,6 +4,8 @@
 - `signed_in` views need any signed-in user.
 - `partnership_role(...)` views live under /p/<slug>/ and need one of the given roles
   in that partnership (a system admin counts as a PQA administrator everywhere).
+- `api_reader` views are the JSON API's: an API token or a signed-in PQA administrator,
+  refused with a 401 or 403 rather than sent to the sign-in page.
 
 Object-level questions ("may this user act for this agency?") are predicates here too,
 so views and templates ask the same function.
@@ -15,16 +17,20 @@ import functools
 from collections.abc import Callable
 
 from flask import abort, current_app, g, redirect, request, url_for
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
 
 from .db import db
 from .models import Agency, Partnership, Role, User
 from .services import NotFound
-from .services.partnerships import get_partnership_by_slug
+from .services.api_tokens import authenticate_token
+from .services.partnerships import get_partnership_by_slug, partnerships_for_user
 from .services.users import led_agency_ids, roles_in
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 SYSTEM_ADMIN = "system_admin"
+API = "api"
 
 # Endpoints Flask itself registers, which cannot carry a decorator.
 PUBLIC_ENDPOINTS = frozenset({"static"})
@@ -77,6 +83,56 @@ def partnership_role(*roles: Role) -> Callable[[Callable], Callable]:
     return decorator
 
 
+def api_reader(view: Callable) -> Callable:
+    """The JSON API's views. The caller is an API token (good for its own partnership) or
+    a signed-in PQA administrator (good for every partnership they administer). The view
+    is given those partnerships as `partnerships`, and answers 404 for anything outside
+    them, so another partnership's cycles cannot even be seen to exist.
+
+    Refusals are a 401 (no usable credentials, with a bearer challenge) or a 403 (signed
+    in, but not a PQA administrator anywhere); the API answers both in JSON."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, partnerships=_api_partnerships(), **kwargs)
+
+    _mark(wrapper, API)
+    return wrapper
+
+
+def _api_partnerships() -> list[Partnership]:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        # A token that does not work is refused even if a signed-in cookie came with it:
+        # the caller asked to act as the token's holder, and must hear that it failed.
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer":
+            raise _unauthorised("Send the token as: Authorization: Bearer <token>")
+        token = authenticate_token(db.session, raw.strip())
+        if token is None:
+            raise _unauthorised(
+                "This API token is not valid. It may have been revoked, or its holder may "
+                "no longer be a PQA administrator.",
+                error="invalid_token",
+            )
+        return [token.partnership]
+    if g.user is None:
+        raise _unauthorised("Send an API token: Authorization: Bearer <token>")
+    if g.user.password_change_required:
+        abort(403, "Change your password before using the API")
+    partnerships = [
+        p for p in partnerships_for_user(db.session, g.user) if can_administer(g.user, p)
+    ]
+    if not partnerships:
+        abort(403, "Only PQA administrators can use the API")
+    return partnerships
+
+
+def _unauthorised(message: str, *, error: str | None = None) -> Unauthorized:
+    challenge = WWWAuthenticate("bearer", {"error": error} if error else None)
+    return Unauthorized(message, www_authenticate=challenge)
+
+
 def access_decision(endpoint: str | None) -> object | None:
     view = current_app.view_functions.get(endpoint) if endpoint else None
     return getattr(view, "access_decision", None)
@@ -89,6 +145,10 @@ def enforce_access():
         return None
     if decision is None:
         abort(403)
+    if decision == API:
+        # API views authenticate their callers themselves (see `api_reader`): a BI tool
+        # cannot follow a redirect to the sign-in page, so it is answered 401 instead.
+        return None
     if g.user is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if g.user.password_change_required and request.endpoint not in (

@@ -49,6 +49,8 @@ class AuditEventType(StrEnum):
     EVIDENCE_DOWNLOADED = "evidence_downloaded"
     RETURN_SUBMITTED = "return_submitted"
     RETURN_REOPENED = "return_reopened"
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (an event name)
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105 (an event name)
 
 
 REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
@@ -85,6 +87,8 @@ REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
     AuditEventType.EVIDENCE_DOWNLOADED: frozenset({"agency", "title"}),
     AuditEventType.RETURN_SUBMITTED: frozenset({"agency", "cycle", "declaration"}),
     AuditEventType.RETURN_REOPENED: frozenset({"agency", "cycle", "reason"}),
+    AuditEventType.API_TOKEN_CREATED: frozenset({"name"}),
+    AuditEventType.API_TOKEN_REVOKED: frozenset({"name"}),
 }
 
 

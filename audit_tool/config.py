@@ -25,6 +25,8 @@ def default_settings(instance_path: Path) -> dict:
         "SERVICE_NAME": "Safeguarding partnership audits",
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+        # How much more an essential criterion counts in a score (1: the same as any).
+        "ESSENTIAL_CRITERION_WEIGHT": 1.0,
         # Leave headroom over the largest evidence file for the rest of the form.
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         # Sessions: 30 minutes idle, 12 hours absolute, ended server-side on logout.

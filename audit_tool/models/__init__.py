@@ -1,5 +1,6 @@
 """The data model. Import models from here."""
 
+from .api_token import ApiToken
 from .audit import AuditEvent, AuditTrailIsAppendOnly
 from .base import Base, utcnow
 from .cycle import (
@@ -18,6 +19,7 @@ __all__ = [
     "ROLE_LABELS",
     "SECTOR_LABELS",
     "Agency",
+    "ApiToken",
     "Assessment",
     "AssessmentStatus",
     "AuditCycle",

@@ -61,9 +61,18 @@ _AREAS = [
     (Role.PQA_ADMIN, "Overview", "pqa.home", ("pqa.home",)),
     (
         Role.PQA_ADMIN,
-        "Section 11 cycles",
+        "Cycles",
         "pqa.cycles",
-        ("pqa.cycles", "pqa.new_cycle", "pqa.cycle", "pqa.view_return", "pqa.reopen_return"),
+        (
+            "pqa.cycles",
+            "pqa.new_cycle",
+            "pqa.cycle",
+            "pqa.view_return",
+            "pqa.reopen_return",
+            "pqa.dashboard",
+            "pqa.flags",
+            "pqa.criteria",
+        ),
     ),
     (Role.PQA_ADMIN, "Frameworks", "frameworks.index", ("frameworks.",)),
     (
@@ -79,6 +88,7 @@ _AREAS = [
         ("pqa.users", "pqa.new_user", "pqa.user_detail", "pqa.edit_user_details", "pqa.add_role"),
     ),
     (Role.PQA_ADMIN, "Audit trail", "pqa.audit_trail", ("pqa.audit_trail",)),
+    (Role.PQA_ADMIN, "API tokens", "pqa.api_tokens", ("pqa.api_tokens", "pqa.new_api_token")),
     (Role.PQA_ADMIN, "Settings", "pqa.settings", ("pqa.settings",)),
 ]
 

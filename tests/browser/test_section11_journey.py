@@ -85,7 +85,7 @@ def test_police_lead_completes_and_submits_and_pqa_reopens(
     # PQA sees it submitted and reopens it.
     pqa = browser.new_context().new_page()
     sign_in(pqa, "pqa@example.org")
-    pqa.get_by_role("link", name="Section 11 cycles").click()
+    pqa.get_by_role("link", name="Cycles", exact=True).click()
     pqa.get_by_role("link", name=CYCLE).click()
     row = pqa.locator("tr", has_text="Shire Constabulary")
     expect(row).to_contain_text("Submitted")

@@ -19,11 +19,12 @@ from flask import (
 from ...db import commits, db
 from ...models import AssessmentStatus
 from ...return_rules import answer_progress, group_progress, percent_complete
-from ...services import DomainError, NotFound, evidence_files, evidence_items
+from ...services import DomainError, NotFound, dashboard, evidence_files, evidence_items
 from ...services import assessments as returns_service
 from ...services.users import led_agency_ids
 from ...states import return_is_editable
 from ...web.evidence import send_evidence_file
+from .. import insight
 from .forms import (
     ConfirmForm,
     ConflictForm,
@@ -366,3 +367,29 @@ def submitted(partnership, assessment_id):
     if assessment.status is not AssessmentStatus.SUBMITTED:
         return redirect(_url("agency.task_list", partnership, assessment))
     return render_template("agency/submitted.html", partnership=partnership, assessment=assessment)
+
+
+@bp.route("/returns/<int:assessment_id>/scorecard")
+@lead_only
+def scorecard(partnership, assessment_id):
+    """The agency's own scores against the partnership average; other agencies are
+    never named, only averaged."""
+    assessment = _return_or_404(partnership, assessment_id)
+    data = dashboard.load_cycle_data(
+        db.session, assessment.cycle, essential_weight=insight.essential_weight()
+    )
+    scores = dashboard.score_table(data)
+    flags = [
+        f
+        for f in dashboard.cycle_flags(data, today=date.today())
+        if f.agency_id == assessment.agency_id
+    ]
+    return render_template(
+        "agency/scorecard.html",
+        partnership=partnership,
+        assessment=assessment,
+        data=data,
+        scores=scores,
+        flags=flags,
+        level_for=lambda score: dashboard.nearest_level(score, data.levels),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from ...db import commits, db
 from ...frameworks.library import frameworks_for
@@ -13,6 +13,7 @@ from ...services import DomainError, NotFound, evidence_items
 from ...services import assessments as returns_service
 from ...services import cycles as cycle_service
 from ...web.evidence import send_evidence_file
+from .. import insight
 from .forms import ConfirmForm, CycleForm, ReopenForm
 from .views import bp, pqa_only
 
@@ -134,7 +135,8 @@ def view_return(partnership, cycle_id, assessment_id):
     found = _cycle_or_404(partnership, cycle_id)
     assessment = _return_or_404(partnership, found, assessment_id)
     return render_template(
-        "pqa/return.html",
+        "insight/return.html",
+        area="pqa",
         partnership=partnership,
         cycle=found,
         assessment=assessment,
@@ -179,3 +181,24 @@ def download_evidence(partnership, cycle_id, assessment_id, item_id):
     except NotFound:
         abort(404)
     return send_evidence_file(assessment, item)
+
+
+@bp.route("/cycles/<int:cycle_id>/dashboard")
+@pqa_only
+def dashboard(partnership, cycle_id):
+    cycle = insight.cycle_or_404(partnership, cycle_id)
+    return insight.render_dashboard(partnership, cycle, area="pqa", sort=request.args.get("sort"))
+
+
+@bp.route("/cycles/<int:cycle_id>/flags")
+@pqa_only
+def flags(partnership, cycle_id):
+    cycle = insight.cycle_or_404(partnership, cycle_id)
+    return insight.render_flags(partnership, cycle, area="pqa", args=request.args)
+
+
+@bp.route("/cycles/<int:cycle_id>/criteria")
+@pqa_only
+def criteria(partnership, cycle_id):
+    cycle = insight.cycle_or_404(partnership, cycle_id)
+    return insight.render_criteria(partnership, cycle, area="pqa")

@@ -382,4 +382,5 @@ def settings(partnership):
     return render_template("pqa/settings.html", partnership=partnership, form=form)
 
 
+from . import api_tokens as _api_tokens  # noqa: E402,F401  (registers the API token pages)
 from . import cycles as _cycles  # noqa: E402,F401  (registers the cycle pages on this blueprint)
