@@ -49,6 +49,18 @@ class AuditEventType(StrEnum):
     EVIDENCE_DOWNLOADED = "evidence_downloaded"
     RETURN_SUBMITTED = "return_submitted"
     RETURN_REOPENED = "return_reopened"
+    PANEL_SCHEDULED = "panel_scheduled"
+    PANEL_STARTED = "panel_started"
+    PANEL_SIGNED_OFF = "panel_signed_off"
+    PANEL_REOPENED = "panel_reopened"
+    CHALLENGE_RAISED = "challenge_raised"
+    CHALLENGE_ANSWERED = "challenge_answered"
+    CHALLENGE_RESOLVED = "challenge_resolved"
+    RATING_MODERATED = "rating_moderated"
+    OUTCOME_RECORDED = "outcome_recorded"
+    ACTION_CREATED = "action_created"
+    ACTION_UPDATED = "action_updated"
+    ACTION_CLOSED = "action_closed"
     API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (an event name)
     API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105 (an event name)
 
@@ -87,6 +99,18 @@ REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
     AuditEventType.EVIDENCE_DOWNLOADED: frozenset({"agency", "title"}),
     AuditEventType.RETURN_SUBMITTED: frozenset({"agency", "cycle", "declaration"}),
     AuditEventType.RETURN_REOPENED: frozenset({"agency", "cycle", "reason"}),
+    AuditEventType.PANEL_SCHEDULED: frozenset({"cycle", "held_on", "agencies"}),
+    AuditEventType.PANEL_STARTED: frozenset({"cycle", "held_on"}),
+    AuditEventType.PANEL_SIGNED_OFF: frozenset({"cycle", "held_on"}),
+    AuditEventType.PANEL_REOPENED: frozenset({"cycle", "held_on", "reason"}),
+    AuditEventType.CHALLENGE_RAISED: frozenset({"agency", "question"}),
+    AuditEventType.CHALLENGE_ANSWERED: frozenset({"agency", "before", "after"}),
+    AuditEventType.CHALLENGE_RESOLVED: frozenset({"agency", "satisfied"}),
+    AuditEventType.RATING_MODERATED: frozenset({"agency", "criterion", "before", "after"}),
+    AuditEventType.OUTCOME_RECORDED: frozenset({"agency", "before", "after"}),
+    AuditEventType.ACTION_CREATED: frozenset({"agency", "source", "description"}),
+    AuditEventType.ACTION_UPDATED: frozenset({"agency", "note"}),
+    AuditEventType.ACTION_CLOSED: frozenset({"agency", "description"}),
     AuditEventType.API_TOKEN_CREATED: frozenset({"name"}),
     AuditEventType.API_TOKEN_REVOKED: frozenset({"name"}),
 }

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from .demo_returns import load_demo_returns
+from .demo_returns import load_demo_panels, load_demo_returns
 from .frameworks.library import load_builtin
 from .models import Role, Sector
 from .services import agencies as agency_service
@@ -133,6 +133,7 @@ def load_demo(
         pqa=users["pqa@example.org"],
         today=today,
     )
+    load_demo_panels(session, partnership=demo, chair=users["panel@example.org"], today=today)
     return accounts, password
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Agency, FrameworkVersion, Partnership, User
@@ -166,3 +167,130 @@ def _answer_all(session, assessment, contents, by, rng, today, *, strength: floa
                 answer=answer,
                 by=by,
             )
+
+
+def load_demo_panels(
+    session: Session,
+    *,
+    partnership: Partnership,
+    chair: User,
+    today: date,
+) -> None:
+    """A signed-off panel in the previous cycle (moderated ratings; actions, now overdue)
+    and a panel scheduled in the current one."""
+    from .models import ActionSource, AuditCycle, Outcome
+    from .services import actions as action_service
+    from .services import panels as panel_service
+
+    cycles = sorted(
+        session.scalars(select(AuditCycle).where(AuditCycle.partnership_id == partnership.id)),
+        key=lambda c: c.opens_on,
+    )
+    previous, current = cycles[0], cycles[-1]
+    held_on = date(2024, 11, 12)
+    attending = [
+        a
+        for a in previous.assessments
+        if a.agency.name
+        in {
+            "Shire Constabulary",
+            "Demo Hospitals NHS Foundation Trust",
+            "Demo County Council Children's Services",
+            "Demo Academy Trust",
+        }
+    ]
+    panel = panel_service.schedule_panel(
+        session,
+        cycle=previous,
+        held_on=held_on,
+        starts_at="09:30",
+        place="County Hall, committee room 1",
+        chair=chair,
+        members=[],
+        assessments=attending,
+        by=chair,
+        today=held_on,
+    )
+    panel_service.start_panel(session, panel=panel, by=chair)
+    levels = sorted(previous.framework_version.levels, key=lambda level: level.position)
+    outcomes = [
+        Outcome.ASSURED,
+        Outcome.PARTIALLY_ASSURED,
+        Outcome.PARTIALLY_ASSURED,
+        Outcome.NOT_ASSURED,
+    ]
+    for attendance, outcome in zip(panel.attendances, outcomes, strict=True):
+        contents = returns_service.load_return(session, attendance.assessment)
+        rated = [
+            e
+            for s in contents.standards
+            for e in s.entries
+            if e.response and e.response.level and e.response.level.position > 0
+        ]
+        for entry in rated[:2]:
+            lower = levels[entry.response.level.position - 1]
+            panel_service.moderate(
+                session,
+                attendance=attendance,
+                criterion=entry.criterion,
+                level_key=lower.key,
+                rationale=(
+                    "The evidence shows the arrangement exists, not that it works in practice."
+                ),
+                by=chair,
+            )
+        challenge = panel_service.raise_challenge(
+            session,
+            attendance=attendance,
+            question="How do you know staff use the escalation policy?",
+            criterion=rated[0].criterion if rated else None,
+            standard=None,
+            by=chair,
+        )
+        panel_service.answer_challenge(
+            session,
+            challenge=challenge,
+            response="Audit of 20 cases in 2024; findings in our QA report.",
+            by=chair,
+        )
+        panel_service.resolve_challenge(session, challenge=challenge, satisfied=True, by=chair)
+        action_service.create_action(
+            session,
+            partnership=partnership,
+            agency=attendance.assessment.agency,
+            source=ActionSource.PANEL,
+            description="Audit use of the escalation policy and report back",
+            owner="Named safeguarding lead",
+            due_on=date(2025, 3, 31),
+            today=held_on,
+            by=chair,
+            assessment=attendance.assessment,
+            panel_agency=attendance,
+            challenge=challenge,
+        )
+        panel_service.record_outcome(
+            session,
+            attendance=attendance,
+            outcome=outcome,
+            summary=(
+                "Strong leadership commitment. Evidence of impact on children needs strengthening."
+            ),
+            private_notes="",
+            by=chair,
+        )
+    panel_service.sign_off(session, panel=panel, by=chair)
+
+    submitted = [a for a in current.assessments if a.status.value == "submitted"][:4]
+    panel_service.schedule_panel(
+        session,
+        cycle=current,
+        held_on=today + timedelta(days=100),
+        starts_at="10:00",
+        place="Online (the link is sent to attendees)",
+        chair=chair,
+        members=[],
+        assessments=submitted,
+        by=chair,
+        today=today,
+    )
+    session.flush()

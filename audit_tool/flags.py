@@ -93,11 +93,22 @@ class AnswerFacts:
 
 
 @dataclass(frozen=True)
+class OpenAction:
+    """An action in the tracker that is not closed yet."""
+
+    description: str
+    due_on: date
+    source: str
+    criterion_key: str | None = None
+
+
+@dataclass(frozen=True)
 class ReturnFacts:
     agency_id: int
     status: str  # AssessmentStatus value
     due_on: date
     panel_on: date | None
+    open_actions: tuple[OpenAction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,15 +202,21 @@ def carried_not_reviewed(a: AnswerFacts, _c: Context) -> Flag | None:
     return None
 
 
-def action_overdue(a: AnswerFacts, c: Context) -> Flag | None:
-    if a.action_due is not None and a.action_due < c.today:
-        return _answer_flag(
-            a,
+def actions_overdue(r: ReturnFacts, c: Context) -> list[Flag]:
+    """Every tracked action past its due date and not closed, whatever it came from (the
+    agency's own return or a challenge panel)."""
+    return [
+        Flag(
             FlagKind.ACTION_OVERDUE,
             Severity.MEDIUM,
-            f"its action was due on {a.action_due:%-d %B %Y}",
+            r.agency_id,
+            f"{action.source} action due on {action.due_on:%-d %B %Y} is not done: "
+            f"{action.description[:120]}",
+            criterion_key=action.criterion_key,
         )
-    return None
+        for action in sorted(r.open_actions, key=lambda a: a.due_on)
+        if action.due_on < c.today
+    ]
 
 
 def evidence_expiring_before_panel(
@@ -246,7 +263,6 @@ ANSWER_RULES: tuple[Callable[[AnswerFacts, Context], Flag | None], ...] = (
     essential_not_met,
     decline,
     carried_not_reviewed,
-    action_overdue,
 )
 
 
@@ -262,6 +278,7 @@ def flags_for(
         flag = return_late(facts, context)
         if flag:
             found.append(flag)
+        found.extend(actions_overdue(facts, context))
     for answer in answers:
         if answer.not_applicable:
             continue

@@ -23,7 +23,14 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+)
 
 from .db import db
 from .services import DomainError
@@ -71,8 +78,12 @@ class AppForm(FlaskForm):
         field.errors = [*field.errors, error.message]
 
 
+# Typed text is checked with DataRequired, after whitespace is stripped: InputRequired
+# looks at the raw input, so a field of only spaces would pass and be saved empty.
+
+
 def text_field(label: str, *, required: str | None, max_length: int = 200, hint: str = ""):
-    validators = [InputRequired(message=required)] if required else [Optional()]
+    validators = [DataRequired(message=required)] if required else [Optional()]
     validators.append(
         Length(max=max_length, message=f"{label} must be {max_length} characters or fewer")
     )
@@ -80,7 +91,7 @@ def text_field(label: str, *, required: str | None, max_length: int = 200, hint:
 
 
 def long_text_field(label: str, *, required: str | None, max_length: int = 20_000, hint: str = ""):
-    validators = [InputRequired(message=required)] if required else [Optional()]
+    validators = [DataRequired(message=required)] if required else [Optional()]
     validators.append(
         Length(max=max_length, message=f"{label} must be {max_length:,} characters or fewer")
     )
@@ -91,7 +102,7 @@ def email_field(label: str = "Email address", *, hint: str = ""):
     return StringField(
         label,
         validators=[
-            InputRequired(message="Enter an email address"),
+            DataRequired(message="Enter an email address"),
             Length(max=254, message="Email address must be 254 characters or fewer"),
             Email(message="Enter an email address in the correct format, like name@example.org"),
         ],

@@ -5,7 +5,16 @@ A move not listed is refused with a message fit to show the user.
 
 from __future__ import annotations
 
-from .models import Assessment, AssessmentStatus, AuditCycle, CycleStatus
+from .models import (
+    Action,
+    ActionStatus,
+    Assessment,
+    AssessmentStatus,
+    AuditCycle,
+    CycleStatus,
+    Panel,
+    PanelStatus,
+)
 from .services import DomainError
 
 
@@ -38,6 +47,20 @@ def move_assessment(assessment: Assessment, to: AssessmentStatus) -> None:
             )
 
 
+def move_action(action: Action, to: ActionStatus) -> None:
+    match (action.status, to):
+        case (ActionStatus.OPEN, ActionStatus.IN_PROGRESS):
+            action.status = to
+        case (ActionStatus.OPEN | ActionStatus.IN_PROGRESS, ActionStatus.CLOSED):
+            action.status = to
+        case (ActionStatus.CLOSED, _):
+            raise TransitionRefused("This action is closed, so it cannot be changed")
+        case _:
+            raise TransitionRefused(
+                f"An action that is {action.status.label.lower()} cannot be {to.label.lower()}"
+            )
+
+
 def return_is_editable(assessment: Assessment) -> bool:
     """Agencies can change a return while its cycle is open and it is not submitted."""
     return assessment.cycle.status is CycleStatus.OPEN and assessment.status in (
@@ -45,3 +68,18 @@ def return_is_editable(assessment: Assessment) -> bool:
         AssessmentStatus.IN_PROGRESS,
         AssessmentStatus.REOPENED,
     )
+
+
+def move_panel(panel: Panel, to: PanelStatus) -> None:
+    match (panel.status, to):
+        case (PanelStatus.SCHEDULED, PanelStatus.IN_PROGRESS) | (
+            PanelStatus.IN_PROGRESS,
+            PanelStatus.SIGNED_OFF,
+        ):
+            panel.status = to
+        case (PanelStatus.SIGNED_OFF, PanelStatus.IN_PROGRESS):
+            panel.status = to
+        case _:
+            raise TransitionRefused(
+                f"A panel that is {panel.status.label.lower()} cannot be {to.label.lower()}"
+            )

@@ -5,11 +5,14 @@ Adding a route without listing it here fails `test_every_endpoint_is_listed`.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from audit_tool.models import AuditEvent, Membership, Role
+from audit_tool.models import ActionSource, AuditEvent, Membership, Role
 from audit_tool.services import api_tokens
+from audit_tool.services.actions import create_action
 
 from .factories import PASSWORD
 
@@ -76,6 +79,29 @@ ACCESS = {
     "panel.criteria": PANEL,
     "panel.view_return": PANEL,
     "panel.download_evidence": PANEL,
+    # Challenge panels.
+    "pqa.panels": PQA,
+    "pqa.schedule_panel": PQA,
+    "pqa.panel": PQA,
+    "pqa.panel_attendance": PQA,
+    "pqa.pack": PQA,
+    "pqa.reopen_panel": PQA,
+    "pqa.moderation": PQA,
+    "panel.panel": PANEL,
+    "panel.start_panel": PANEL,
+    "panel.sign_off": PANEL,
+    "panel.attendance": PANEL,
+    "panel.pack": PANEL,
+    "panel.raise_challenge": PANEL,
+    "panel.resolve_challenge": PANEL,
+    "panel.moderate": PANEL,
+    "panel.record_outcome": PANEL,
+    "panel.agree_action": PANEL,
+    "panel.close_action": PANEL,
+    "agency.panels": LEAD,
+    "agency.answer_challenge": LEAD,
+    "agency.feedback": LEAD,
+    "agency.feedback_letter": LEAD,
     # The framework library.
     "frameworks.index": PQA,
     "frameworks.version": PQA,
@@ -90,6 +116,13 @@ ACCESS = {
     "api.cycles": API,
     "api.scores": API,
     "api.flags": API,
+    # The action tracker.
+    "pqa.actions": PQA,
+    "pqa.action": PQA,
+    "pqa.close_action": PQA,
+    "agency.actions": LEAD,
+    "agency.action": LEAD,
+    "agency.update_action": LEAD,
 }
 
 
@@ -148,6 +181,8 @@ def _outcome(response) -> str:
         return "login"
     if response.status_code == 403:
         return "forbidden"
+    if response.status_code >= 500:
+        return "server error"  # never an acceptable answer, allowed or not
     return "allowed"
 
 
@@ -167,9 +202,9 @@ def target(make, world):
 
 @pytest.fixture
 def police_return(make, world, session):
-    """The police lead's own return, with an answer and an evidence item, so agency
-    pages are reached as their rightful user (other agencies get 404: see the journey
-    tests)."""
+    """The police lead's own return, with an answer, an evidence item and an action, so
+    agency pages are reached as their rightful user (other agencies get 404: see the
+    journey tests and test_actions)."""
     from audit_tool.services import assessments as svc
     from audit_tool.services import evidence_items
 
@@ -186,8 +221,53 @@ def police_return(make, world, session):
         review_on=None,
         by=world.police_lead,
     )
+    action = create_action(
+        session,
+        partnership=world.partnership,
+        agency=world.police,
+        source=ActionSource.RETURN,
+        description="Refresh safeguarding training",
+        owner="Head of training",
+        due_on=date.today() + timedelta(days=60),
+        today=date.today(),
+        by=world.pqa,
+        assessment=assessment,
+        criterion=criterion,
+    )
     session.flush()
-    return assessment, criterion, item
+    return assessment, criterion, item, action
+
+
+@pytest.fixture
+def police_panel(world, session, police_return):
+    """A panel with the police return on it, chaired by the panel member, with one
+    challenge: panel pages are reached by a member of that panel."""
+    from audit_tool.services import panels
+
+    assessment, criterion, _, _ = police_return
+    panel = panels.schedule_panel(
+        session,
+        cycle=assessment.cycle,
+        held_on=date.today() + timedelta(days=7),
+        starts_at="09:30",
+        place="Room 1",
+        chair=world.panel,
+        members=[],
+        assessments=[assessment],
+        by=world.pqa,
+        today=date.today(),
+    )
+    attendance = panel.attendances[0]
+    challenge = panels.raise_challenge(
+        session,
+        attendance=attendance,
+        question="Why?",
+        criterion=criterion,
+        standard=None,
+        by=world.panel,
+    )
+    session.flush()
+    return panel, attendance, challenge
 
 
 @pytest.fixture
@@ -199,9 +279,10 @@ def api_token(world, session):
     return token
 
 
-def _url_args(world, target, police_return, api_token):
+def _url_args(world, target, police_return, api_token, police_panel):
     membership = target.memberships[0]
-    assessment, criterion, item = police_return
+    assessment, criterion, item, action = police_return
+    panel, attendance, challenge = police_panel
     return {
         "partnership_slug": world.partnership.slug,
         "agency_id": world.health.id,
@@ -213,11 +294,15 @@ def _url_args(world, target, police_return, api_token):
         "criterion_id": criterion.id,
         "item_id": item.id,
         "token_id": api_token.id,
+        "action_id": action.id,
+        "panel_id": panel.id,
+        "attendance_id": attendance.id,
+        "challenge_id": challenge.id,
     }
 
 
 def test_route_access_matrix(
-    app, world, target, police_return, api_token, make, client_for, session
+    app, world, target, police_return, api_token, police_panel, make, client_for, session
 ):
     admin = make.user(None, None, email="sysadmin@example.org", system_admin=True)
     people = {
@@ -233,7 +318,7 @@ def test_route_access_matrix(
         page = "/login" if actor == "anonymous" else "/account/password"
         tokens[actor] = client.csrf_token(page)
 
-    args = _url_args(world, target, police_return, api_token)
+    args = _url_args(world, target, police_return, api_token, police_panel)
     failures = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":

@@ -84,12 +84,12 @@ def test_carried_forward_not_reviewed():
     assert f.carried_not_reviewed(facts(review_needed=False), CTX) is None
 
 
-def test_action_overdue():
-    assert (
-        f.action_overdue(facts(action_due=TODAY - timedelta(days=1)), CTX).kind
-        is FlagKind.ACTION_OVERDUE
-    )
-    assert f.action_overdue(facts(action_due=TODAY), CTX) is None
+def test_tracked_actions_overdue():
+    late = f.OpenAction("Audit referrals", TODAY - timedelta(days=1), "Challenge panel", "ST01-C01")
+    on_time = f.OpenAction("Train staff", TODAY, "Section 11 return")
+    found = f.actions_overdue(ReturnFacts(1, "submitted", TODAY, None, (late, on_time)), CTX)
+    assert [(fl.kind, fl.criterion_key) for fl in found] == [(FlagKind.ACTION_OVERDUE, "ST01-C01")]
+    assert found[0].reason.startswith("Challenge panel action due on 24 November 2026")
 
 
 def test_returns_late_or_not_started():

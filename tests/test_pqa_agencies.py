@@ -101,3 +101,10 @@ def test_archive_without_csrf_changes_nothing(pqa_client, world, session):
     session.expire_all()
     link = session.query(PartnershipAgency).filter_by(agency_id=world.police.id).one()
     assert link.archived_at is None
+
+
+def test_a_name_of_only_spaces_is_not_a_name(pqa_client, world, session):
+    before = count_rows(session, Agency)
+    page = pqa_client.submit(_url(world, "/new"), {"name": "   ", "sector": "police"})
+    assert "Enter the agency name" in page.get_data(as_text=True)
+    assert count_rows(session, Agency) == before

@@ -12,12 +12,29 @@ from .cycle import (
     EvidenceItem,
 )
 from .framework import Criterion, Framework, FrameworkStatus, FrameworkVersion, ScaleLevel, Standard
+from .panel import (
+    Action,
+    ActionSource,
+    ActionStatus,
+    ActionUpdate,
+    Challenge,
+    ModeratedRating,
+    Outcome,
+    Panel,
+    PanelAgency,
+    PanelMember,
+    PanelStatus,
+)
 from .partnership import SECTOR_LABELS, Agency, Partnership, PartnershipAgency, Sector
 from .user import ROLE_LABELS, LoginSession, Membership, Role, User
 
 __all__ = [
     "ROLE_LABELS",
     "SECTOR_LABELS",
+    "Action",
+    "ActionSource",
+    "ActionStatus",
+    "ActionUpdate",
     "Agency",
     "ApiToken",
     "Assessment",
@@ -26,6 +43,7 @@ __all__ = [
     "AuditEvent",
     "AuditTrailIsAppendOnly",
     "Base",
+    "Challenge",
     "Criterion",
     "CriterionResponse",
     "CycleStatus",
@@ -35,6 +53,12 @@ __all__ = [
     "FrameworkVersion",
     "LoginSession",
     "Membership",
+    "ModeratedRating",
+    "Outcome",
+    "Panel",
+    "PanelAgency",
+    "PanelMember",
+    "PanelStatus",
     "Partnership",
     "PartnershipAgency",
     "Role",

@@ -30,6 +30,7 @@ from ..models import (
 from ..return_rules import Answer, Level, Problem, submission_problems
 from ..states import move_assessment, return_is_editable
 from . import DomainError, NotFound
+from .actions import sync_return_actions
 
 # ---------------------------------------------------------------------------------------
 # Loading
@@ -491,6 +492,7 @@ def submit_return(
         cycle=assessment.cycle.name,
         declaration={"name": declaration_name, "role": declaration_role},
     )
+    sync_return_actions(session, assessment=assessment, by=by)
 
 
 def reopen_return(session: Session, *, assessment: Assessment, reason: str, by: User) -> None:

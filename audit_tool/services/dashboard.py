@@ -4,14 +4,16 @@ number of queries whatever the number of agencies, then worked out by the pure
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..flags import AnswerFacts, Flag, LevelFacts, ReturnFacts, flags_for
+from ..flags import AnswerFacts, Flag, LevelFacts, OpenAction, ReturnFacts, flags_for
 from ..models import (
+    Action,
+    ActionStatus,
     Agency,
     Assessment,
     AuditCycle,
@@ -27,6 +29,7 @@ from ..models import (
 )
 from ..scoring import Scored, Summary, partnership_standard_scores, summarise
 from . import NotFound
+from .panels import moderated_for_cycle
 
 
 @dataclass
@@ -104,6 +107,7 @@ def load_cycle_data(
     assessments = list(session.scalars(stmt))
     wanted = {a.id for a in assessments}
     previous = _previous_scores(session, cycle)
+    moderated = moderated_for_cycle(session, cycle)
     # Plain rows, not ORM objects: at 400 agencies a cycle has ~20,000 answers, and
     # building objects for them costs far more than the query.
     response_rows = session.execute(
@@ -159,6 +163,7 @@ def load_cycle_data(
     answers: list[Scored] = []
     facts: list[AnswerFacts] = []
     returns: list[ReturnFacts] = []
+    open_actions = _open_actions(session, cycle, {a.agency_id for a in assessments})
     for assessment in assessments:
         agency_id = assessment.agency_id
         returns.append(
@@ -167,6 +172,7 @@ def load_cycle_data(
                 status=assessment.status.value,
                 due_on=cycle.due_on,
                 panel_on=cycle.panel_from,
+                open_actions=tuple(open_actions.get(agency_id, ())),
             )
         )
         sector = assessment.agency.sector.value
@@ -175,6 +181,8 @@ def load_cycle_data(
                 continue
             row = responses.get((assessment.id, criterion_id))
             level_key, level_score = scores.get(row[3], (None, None)) if row else (None, None)
+            panel_level_id = moderated.get((agency_id, criterion_id))
+            panel_key, panel_score = scores.get(panel_level_id, (None, None))
             not_applicable = bool(row and row[4])
             answers.append(
                 Scored(
@@ -183,6 +191,8 @@ def load_cycle_data(
                     standard_key=standard_key,
                     self_level=level_key,
                     self_score=level_score,
+                    moderated_level=panel_key,
+                    moderated_score=panel_score,
                     not_applicable=not_applicable,
                     weight=essential_weight if essential else 1.0,
                 )
@@ -198,7 +208,8 @@ def load_cycle_data(
                     criterion_key=key,
                     criterion_code=code,
                     essential=essential,
-                    level=level_facts.get(level_id),
+                    # Flags look at the rating that counts: the panel's, where there is one.
+                    level=level_facts.get(panel_level_id or level_id),
                     not_applicable=not_applicable,
                     has_evidence=bool(has_text) or bool(dates),
                     has_action=bool(has_action and has_owner and due),
@@ -218,6 +229,27 @@ def load_cycle_data(
         returns=returns,
         criteria={c.key: c for s in standards for c in s.criteria},
     )
+
+
+def _open_actions(
+    session: Session, cycle: AuditCycle, agency_ids: set[int]
+) -> dict[int, list[OpenAction]]:
+    """The agencies' tracked actions not yet closed, in one query of plain rows."""
+    rows = session.execute(
+        select(Action.agency_id, Action.description, Action.due_on, Action.source, Criterion.key)
+        .outerjoin(Criterion, Criterion.id == Action.criterion_id)
+        .where(
+            Action.partnership_id == cycle.partnership_id,
+            Action.agency_id.in_(agency_ids),
+            Action.status != ActionStatus.CLOSED,
+        )
+    )
+    found: dict[int, list[OpenAction]] = {}
+    for agency_id, description, due_on, source, criterion_key in rows:
+        found.setdefault(agency_id, []).append(
+            OpenAction(description, due_on, source.label, criterion_key)
+        )
+    return found
 
 
 def previous_cycle(session: Session, cycle: AuditCycle) -> AuditCycle | None:
@@ -260,6 +292,14 @@ def _previous_scores(session: Session, cycle: AuditCycle) -> dict[tuple[int, str
 
 def score_table(data: CycleData) -> Summary:
     return summarise(data.answers)
+
+
+def self_score_table(data: CycleData) -> Summary | None:
+    """The scores as the agencies rated themselves, ignoring the panels, so pages can
+    show both; None when no panel has moderated anything in the cycle."""
+    if not any(a.moderated_level for a in data.answers):
+        return None
+    return summarise(replace(a, moderated_level=None, moderated_score=None) for a in data.answers)
 
 
 def cycle_flags(data: CycleData, *, today: date) -> list[Flag]:

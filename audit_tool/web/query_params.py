@@ -42,7 +42,7 @@ def agency(args, agency_ids: set[int]) -> int | None:
     if not (value.isascii() and value.isdigit()):
         raise BadParameter("agency", "agency must be a whole number, the agency's id")
     if int(value) not in agency_ids:
-        raise BadParameter("agency", "agency must be the id of an agency taking part in this cycle")
+        raise BadParameter("agency", "agency must be the id of one of the agencies shown here")
     return int(value)
 
 

@@ -56,7 +56,32 @@ def _template_context() -> dict:
 # Each role's places in a partnership, in the order they appear in the navigation, with
 # the pages that count as inside each place (so it stays highlighted there).
 _AREAS = [
-    (Role.AGENCY_LEAD, "Your agency", "agency.home", ("agency.",)),
+    (
+        Role.AGENCY_LEAD,
+        "Your agency",
+        "agency.home",
+        (
+            "agency.home",
+            "agency.task_list",
+            "agency.criterion",
+            "agency.add_evidence",
+            "agency.check_answers",
+            "agency.submitted",
+            "agency.scorecard",
+        ),
+    ),
+    (
+        Role.AGENCY_LEAD,
+        "Panels",
+        "agency.panels",
+        ("agency.panels", "agency.answer_challenge", "agency.feedback", "agency.feedback_letter"),
+    ),
+    (
+        Role.AGENCY_LEAD,
+        "Actions",
+        "agency.actions",
+        ("agency.actions", "agency.action", "agency.update_action"),
+    ),
     (Role.PANEL_MEMBER, "Challenge panel", "panel.home", ("panel.",)),
     (Role.PQA_ADMIN, "Overview", "pqa.home", ("pqa.home",)),
     (
@@ -72,6 +97,21 @@ _AREAS = [
             "pqa.dashboard",
             "pqa.flags",
             "pqa.criteria",
+        ),
+    ),
+    (Role.PQA_ADMIN, "Actions", "pqa.actions", ("pqa.actions", "pqa.action", "pqa.close_action")),
+    (
+        Role.PQA_ADMIN,
+        "Panels",
+        "pqa.panels",
+        (
+            "pqa.panels",
+            "pqa.schedule_panel",
+            "pqa.panel",
+            "pqa.panel_attendance",
+            "pqa.pack",
+            "pqa.reopen_panel",
+            "pqa.moderation",
         ),
     ),
     (Role.PQA_ADMIN, "Frameworks", "frameworks.index", ("frameworks.",)),

@@ -16,7 +16,7 @@ def test_pqa_dashboards(page, sign_in, check_accessibility):
     page.get_by_role("navigation", name="Menu").get_by_role(
         "link", name="Cycles", exact=True
     ).click()
-    page.get_by_role("link", name=CYCLE).click()
+    page.get_by_role("link", name=CYCLE, exact=True).click()
     page.get_by_role("link", name="Heat map").click()
     heat_map = page.locator("table.app-heat-map")
     expect(heat_map).to_contain_text("Demo Academy Trust")
@@ -40,7 +40,7 @@ def test_pqa_dashboards(page, sign_in, check_accessibility):
 
 def test_panel_member_sees_where_to_press(page, sign_in, check_accessibility):
     sign_in(page, "panel@example.org")
-    page.get_by_role("link", name=CYCLE).click()
+    page.get_by_role("link", name=CYCLE, exact=True).click()
     expect(page.locator("table.app-heat-map")).to_be_visible()
     check_accessibility(page)
     page.locator("table.app-heat-map tbody th a").first.click()
@@ -50,7 +50,7 @@ def test_panel_member_sees_where_to_press(page, sign_in, check_accessibility):
 
 def test_agency_scorecard(page, sign_in, check_accessibility):
     sign_in(page, "lead.health@example.org")
-    page.get_by_role("link", name=CYCLE).click()
+    page.get_by_role("link", name=CYCLE, exact=True).click()
     page.get_by_role("link", name="See your scorecard and flags").click()
     expect(page.locator("main")).to_contain_text("Partnership average")
     expect(page.locator("main")).not_to_contain_text("Shire Constabulary")

@@ -23,7 +23,7 @@ def test_police_lead_completes_and_submits_and_pqa_reopens(
 ):
     lead = browser.new_context().new_page()
     sign_in(lead, "lead.police@example.org")
-    lead.get_by_role("link", name=CYCLE).click()
+    lead.get_by_role("link", name=CYCLE, exact=True).click()
     check_accessibility(lead)
     lead.get_by_label("Start with a blank return").check()
     lead.get_by_role("button", name="Start your return").click()
@@ -41,7 +41,7 @@ def test_police_lead_completes_and_submits_and_pqa_reopens(
 
     # Leave, come back: the standard is complete and the answers are there.
     lead.get_by_role("link", name="Your agency").click()
-    lead.get_by_role("link", name=CYCLE).click()
+    lead.get_by_role("link", name=CYCLE, exact=True).click()
     expect(lead.locator("main h2.govuk-heading-m").first).to_contain_text("Completed")
     lead.locator(".govuk-task-list__link").first.click()
     expect(lead.get_by_label("Evidence", exact=True)).to_have_value(
@@ -86,7 +86,7 @@ def test_police_lead_completes_and_submits_and_pqa_reopens(
     pqa = browser.new_context().new_page()
     sign_in(pqa, "pqa@example.org")
     pqa.get_by_role("link", name="Cycles", exact=True).click()
-    pqa.get_by_role("link", name=CYCLE).click()
+    pqa.get_by_role("link", name=CYCLE, exact=True).click()
     row = pqa.locator("tr", has_text="Shire Constabulary")
     expect(row).to_contain_text("Submitted")
     check_accessibility(pqa)

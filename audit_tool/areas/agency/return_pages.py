@@ -390,6 +390,7 @@ def scorecard(partnership, assessment_id):
         assessment=assessment,
         data=data,
         scores=scores,
+        self_scores=dashboard.self_score_table(data),
         flags=flags,
         level_for=lambda score: dashboard.nearest_level(score, data.levels),
     )

@@ -6,7 +6,7 @@ agency's return in the partnership's open and closed cycles, read-only.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 
 from ...access import partnership_role
 from ...db import commits, db
@@ -14,6 +14,7 @@ from ...models import Role
 from ...services import NotFound, evidence_items
 from ...services import assessments as returns_service
 from ...services import dashboard as dashboard_service
+from ...services import panels as panel_service
 from ...web.evidence import send_evidence_file
 from .. import insight
 
@@ -29,6 +30,7 @@ def home(partnership):
         "panel/home.html",
         partnership=partnership,
         cycles=dashboard_service.visible_cycles(db.session, partnership),
+        panels=panel_service.panels_for_member(db.session, partnership, g.user),
     )
 
 
@@ -89,3 +91,6 @@ def download_evidence(partnership, cycle_id, assessment_id, item_id):
     except NotFound:
         abort(404)
     return send_evidence_file(assessment, item)
+
+
+from . import meeting as _meeting  # noqa: E402,F401  (registers the meeting pages)

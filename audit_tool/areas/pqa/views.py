@@ -382,5 +382,7 @@ def settings(partnership):
     return render_template("pqa/settings.html", partnership=partnership, form=form)
 
 
+from . import actions as _actions  # noqa: E402,F401  (registers the action tracker pages)
 from . import api_tokens as _api_tokens  # noqa: E402,F401  (registers the API token pages)
 from . import cycles as _cycles  # noqa: E402,F401  (registers the cycle pages on this blueprint)
+from . import panels as _panels  # noqa: E402,F401  (registers the panel pages on this blueprint)
