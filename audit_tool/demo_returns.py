@@ -8,7 +8,7 @@ demo is the same every time.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -279,6 +279,8 @@ def load_demo_panels(
             by=chair,
         )
     panel_service.sign_off(session, panel=panel, by=chair)
+    # The demo's history: signed off the week after the meeting, not today.
+    panel.signed_off_at = datetime.combine(held_on + timedelta(days=7), time(17), tzinfo=UTC)
 
     submitted = [a for a in current.assessments if a.status.value == "submitted"][:4]
     panel_service.schedule_panel(

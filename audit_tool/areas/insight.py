@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, render_template
+from flask import abort, current_app, render_template, request
 
 from ..db import db
 from ..flags import FlagKind, Severity
@@ -106,3 +106,24 @@ def render_criteria(partnership: Partnership, cycle: AuditCycle, *, area: str):
         data=data,
         scores=dashboard.score_table(data),
     )
+
+
+def add_cycle_views(bp, guard, *, area: str) -> None:
+    """Register the heat map, flags and criteria pages on an area's blueprint, behind
+    that area's access guard (PQA and panel members see the same pages)."""
+
+    def dashboard(partnership, cycle_id):
+        cycle = cycle_or_404(partnership, cycle_id)
+        return render_dashboard(partnership, cycle, area=area, sort=request.args.get("sort"))
+
+    def flags(partnership, cycle_id):
+        cycle = cycle_or_404(partnership, cycle_id)
+        return render_flags(partnership, cycle, area=area, args=request.args)
+
+    def criteria(partnership, cycle_id):
+        cycle = cycle_or_404(partnership, cycle_id)
+        return render_criteria(partnership, cycle, area=area)
+
+    for name, view in (("dashboard", dashboard), ("flags", flags), ("criteria", criteria)):
+        view.__name__ = name
+        bp.add_url_rule(f"/cycles/<int:cycle_id>/{name}", endpoint=name, view_func=guard(view))

@@ -6,7 +6,7 @@ agency's return in the partnership's open and closed cycles, read-only.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, render_template
 
 from ...access import partnership_role
 from ...db import commits, db
@@ -34,25 +34,7 @@ def home(partnership):
     )
 
 
-@bp.route("/cycles/<int:cycle_id>/dashboard")
-@panel_only
-def dashboard(partnership, cycle_id):
-    cycle = insight.cycle_or_404(partnership, cycle_id)
-    return insight.render_dashboard(partnership, cycle, area="panel", sort=request.args.get("sort"))
-
-
-@bp.route("/cycles/<int:cycle_id>/flags")
-@panel_only
-def flags(partnership, cycle_id):
-    cycle = insight.cycle_or_404(partnership, cycle_id)
-    return insight.render_flags(partnership, cycle, area="panel", args=request.args)
-
-
-@bp.route("/cycles/<int:cycle_id>/criteria")
-@panel_only
-def criteria(partnership, cycle_id):
-    cycle = insight.cycle_or_404(partnership, cycle_id)
-    return insight.render_criteria(partnership, cycle, area="panel")
+insight.add_cycle_views(bp, panel_only, area="panel")
 
 
 def _return_or_404(partnership, cycle, assessment_id):

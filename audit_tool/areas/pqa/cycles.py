@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 
 from ...db import commits, db
 from ...frameworks.library import frameworks_for
@@ -183,22 +183,4 @@ def download_evidence(partnership, cycle_id, assessment_id, item_id):
     return send_evidence_file(assessment, item)
 
 
-@bp.route("/cycles/<int:cycle_id>/dashboard")
-@pqa_only
-def dashboard(partnership, cycle_id):
-    cycle = insight.cycle_or_404(partnership, cycle_id)
-    return insight.render_dashboard(partnership, cycle, area="pqa", sort=request.args.get("sort"))
-
-
-@bp.route("/cycles/<int:cycle_id>/flags")
-@pqa_only
-def flags(partnership, cycle_id):
-    cycle = insight.cycle_or_404(partnership, cycle_id)
-    return insight.render_flags(partnership, cycle, area="pqa", args=request.args)
-
-
-@bp.route("/cycles/<int:cycle_id>/criteria")
-@pqa_only
-def criteria(partnership, cycle_id):
-    cycle = insight.cycle_or_404(partnership, cycle_id)
-    return insight.render_criteria(partnership, cycle, area="pqa")
+insight.add_cycle_views(bp, pqa_only, area="pqa")
