@@ -63,6 +63,26 @@ class AuditEventType(StrEnum):
     ACTION_CLOSED = "action_closed"
     API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (an event name)
     API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105 (an event name)
+    CASE_TEMPLATE_IMPORTED = "case_template_imported"
+    CASE_TEMPLATE_PUBLISHED = "case_template_published"
+    CASE_ROUND_CREATED = "case_round_created"
+    CASE_ROUND_UPDATED = "case_round_updated"
+    CASE_ROUND_OPENED = "case_round_opened"
+    CASE_ROUND_CLOSED = "case_round_closed"
+    CASE_ROUND_REOPENED = "case_round_reopened"
+    CASE_ADDED = "case_added"
+    CASE_UPDATED = "case_updated"
+    CASE_REMOVED = "case_removed"
+    CASE_RETURN_SAVED = "case_return_saved"
+    CASE_RETURN_SUBMITTED = "case_return_submitted"
+    CASE_RETURN_REOPENED = "case_return_reopened"
+    CASE_JUDGEMENT_RECORDED = "case_judgement_recorded"
+    LEARNING_RECORDED = "learning_recorded"
+    LEARNING_REMOVED = "learning_removed"
+    CONCERN_RAISED = "concern_raised"
+    CONCERN_CLOSED = "concern_closed"
+    EXPORT_CREATED = "export_created"
+    PARTNERSHIP_IMPORTED = "partnership_imported"
 
 
 REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
@@ -113,6 +133,30 @@ REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
     AuditEventType.ACTION_CLOSED: frozenset({"agency", "description"}),
     AuditEventType.API_TOKEN_CREATED: frozenset({"name"}),
     AuditEventType.API_TOKEN_REVOKED: frozenset({"name"}),
+    AuditEventType.CASE_TEMPLATE_IMPORTED: frozenset({"key", "version", "source"}),
+    AuditEventType.CASE_TEMPLATE_PUBLISHED: frozenset({"key", "version"}),
+    AuditEventType.CASE_ROUND_CREATED: frozenset({"name", "template"}),
+    AuditEventType.CASE_ROUND_UPDATED: frozenset({"before", "after"}),
+    AuditEventType.CASE_ROUND_OPENED: frozenset({"name"}),
+    AuditEventType.CASE_ROUND_CLOSED: frozenset({"name"}),
+    AuditEventType.CASE_ROUND_REOPENED: frozenset({"name", "reason"}),
+    AuditEventType.CASE_ADDED: frozenset({"reference", "agencies"}),
+    AuditEventType.CASE_UPDATED: frozenset({"reference", "before", "after"}),
+    AuditEventType.CASE_REMOVED: frozenset({"reference"}),
+    AuditEventType.CASE_RETURN_SAVED: frozenset(
+        {"reference", "agency", "section", "before", "after"}
+    ),
+    AuditEventType.CASE_RETURN_SUBMITTED: frozenset({"reference", "agency"}),
+    AuditEventType.CASE_RETURN_REOPENED: frozenset({"reference", "agency", "reason"}),
+    # `section` is None for the overall judgement.
+    AuditEventType.CASE_JUDGEMENT_RECORDED: frozenset({"reference", "section", "before", "after"}),
+    AuditEventType.LEARNING_RECORDED: frozenset({"reference", "theme", "text"}),
+    AuditEventType.LEARNING_REMOVED: frozenset({"reference", "theme", "text"}),
+    AuditEventType.CONCERN_RAISED: frozenset({"reference", "follow_up_by", "due_on"}),
+    AuditEventType.CONCERN_CLOSED: frozenset({"reference", "note"}),
+    # What was exported (`kind`), how many rows of each sheet or table, and any filters.
+    AuditEventType.EXPORT_CREATED: frozenset({"kind", "rows", "filters"}),
+    AuditEventType.PARTNERSHIP_IMPORTED: frozenset({"slug", "format", "records"}),
 }
 
 

@@ -33,6 +33,7 @@ from wtforms.validators import (
 )
 
 from .db import db
+from .identifiers import find_identifiers
 from .services import DomainError
 
 # Control characters have no place in typed text; they hide content and break exports.
@@ -76,6 +77,22 @@ class AppForm(FlaskForm):
         if field is None:
             field = next(iter(f for f in self if f.type not in ("CSRFTokenField",)))
         field.errors = [*field.errors, error.message]
+
+
+class PseudonymousForm(AppForm):
+    """A form about a child's case: no text field may hold what could identify the
+    child. Saving is blocked, with the reason, until it is removed."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or not field.data:
+                continue
+            findings = find_identifiers(field.data)
+            if findings:
+                field.errors = [*field.errors, findings[0].message(field.label.text)]
+                valid = False
+        return valid
 
 
 # Typed text is checked with DataRequired, after whitespace is stripped: InputRequired

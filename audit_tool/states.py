@@ -11,9 +11,13 @@ from .models import (
     Assessment,
     AssessmentStatus,
     AuditCycle,
+    CaseAuditRound,
+    CaseReturn,
+    CaseReturnStatus,
     CycleStatus,
     Panel,
     PanelStatus,
+    RoundStatus,
 )
 from .services import DomainError
 
@@ -83,3 +87,44 @@ def move_panel(panel: Panel, to: PanelStatus) -> None:
             raise TransitionRefused(
                 f"A panel that is {panel.status.label.lower()} cannot be {to.label.lower()}"
             )
+
+
+def move_round(audit_round: CaseAuditRound, to: RoundStatus) -> None:
+    match (audit_round.status, to):
+        case (RoundStatus.DRAFT, RoundStatus.OPEN) | (RoundStatus.OPEN, RoundStatus.CLOSED):
+            audit_round.status = to
+        case (RoundStatus.CLOSED, RoundStatus.OPEN):
+            # Reopening lets the meeting correct its judgements; returns stay as they are.
+            audit_round.status = to
+        case _:
+            raise TransitionRefused(
+                f"A {audit_round.status.label.lower()} round cannot be made {to.label.lower()}"
+            )
+
+
+def move_case_return(case_return: CaseReturn, to: CaseReturnStatus) -> None:
+    match (case_return.status, to):
+        case (CaseReturnStatus.NOT_STARTED, CaseReturnStatus.IN_PROGRESS):
+            case_return.status = to
+        case (
+            CaseReturnStatus.IN_PROGRESS | CaseReturnStatus.REOPENED,
+            CaseReturnStatus.SUBMITTED,
+        ):
+            case_return.status = to
+        case (CaseReturnStatus.SUBMITTED, CaseReturnStatus.REOPENED):
+            case_return.status = to
+        case _:
+            raise TransitionRefused(
+                f"A case audit that is {case_return.status.label.lower()} "
+                f"cannot be {to.label.lower()}"
+            )
+
+
+def case_return_is_editable(case_return: CaseReturn) -> bool:
+    """An agency can change its case audit while the round is open and it is not
+    submitted."""
+    return case_return.case.round.status is RoundStatus.OPEN and case_return.status in (
+        CaseReturnStatus.NOT_STARTED,
+        CaseReturnStatus.IN_PROGRESS,
+        CaseReturnStatus.REOPENED,
+    )

@@ -6,7 +6,27 @@ import itertools
 from datetime import date, timedelta
 
 from audit_tool.frameworks.library import load_builtin
-from audit_tool.models import AuditCycle, Partnership, Role, Sector, User
+from audit_tool.models import (
+    AgeBand,
+    AuditCase,
+    AuditCycle,
+    CaseAuditRound,
+    CaseQuestion,
+    CaseReturn,
+    CaseReturnStatus,
+    CaseSection,
+    CaseTemplate,
+    CaseTemplateVersion,
+    FrameworkStatus,
+    Partnership,
+    PlanType,
+    QuestionKind,
+    Role,
+    RoundStatus,
+    Sector,
+    User,
+    utcnow,
+)
 from audit_tool.services import agencies, cycles, partnerships, users
 
 PASSWORD = "correct-horse-battery-staple"
@@ -98,3 +118,86 @@ class Factory:
             cycles.open_cycle(self.session, cycle=cycle, by=None)
         self.session.flush()
         return cycle
+
+    def case_template(self, partnership: Partnership | None = None) -> CaseTemplateVersion:
+        """A small published template: two sections, every kind of question.
+
+        Built from the models directly, so tests of rounds and returns do not depend on
+        the built-in template files."""
+        n = next(_counter)
+        template = CaseTemplate(
+            key=f"test-theme-{n}",
+            name=f"Test theme {n} audit",
+            theme=f"Test theme {n}",
+            reference_prefix="TT",
+            partnership=partnership,
+        )
+        version = CaseTemplateVersion(
+            template=template,
+            number=1,
+            status=FrameworkStatus.PUBLISHED,
+            name=template.name,
+            published_at=utcnow(),
+        )
+        kinds = {
+            "recognition": [QuestionKind.GRADED, QuestionKind.YES_PARTLY_NO],
+            "planning": [QuestionKind.GRADED, QuestionKind.FREE_TEXT],
+        }
+        for position, (key, question_kinds) in enumerate(kinds.items()):
+            section = CaseSection(
+                version=version, key=key, title=key.capitalize(), position=position
+            )
+            for q, kind in enumerate(question_kinds):
+                CaseQuestion(
+                    section=section,
+                    key=f"{key}-{q + 1}",
+                    kind=kind,
+                    wording=f"{key.capitalize()} question {q + 1} ({kind.label})",
+                    position=q,
+                )
+        self.session.add(template)
+        self.session.flush()
+        return version
+
+    def case_round(
+        self,
+        partnership: Partnership,
+        agencies_per_case: list[list],
+        *,
+        status: RoundStatus = RoundStatus.OPEN,
+        version: CaseTemplateVersion | None = None,
+        due_on: date | None = None,
+    ) -> CaseAuditRound:
+        """A round with one case per entry of `agencies_per_case`, each assigned to those
+        agencies (each case gets a not-started return per agency)."""
+        version = version or self.case_template()
+        today = date.today()
+        audit_round = CaseAuditRound(
+            partnership=partnership,
+            template_version=version,
+            name=f"{version.template.theme} audit {next(_counter)}",
+            theme=version.template.theme,
+            lookback_from=today - timedelta(days=365),
+            lookback_to=today,
+            due_on=due_on or today + timedelta(days=30),
+            moderation_on=today + timedelta(days=45),
+            status=status,
+        )
+        self.session.add(audit_round)
+        for sequence, case_agencies in enumerate(agencies_per_case, start=1):
+            case = AuditCase(
+                partnership_id=partnership.id,
+                round=audit_round,
+                sequence=sequence,
+                reference=f"{version.template.reference_prefix}-{today.year}-{next(_counter):02d}",
+                age_band=AgeBand.AGE_5_9,
+                plan_type=PlanType.CHILD_PROTECTION,
+                selection_reason="Open to children's social care throughout the period",
+            )
+            self.session.add(case)
+            for agency in case_agencies:
+                self.session.add(
+                    CaseReturn(case=case, agency=agency, status=CaseReturnStatus.NOT_STARTED)
+                )
+        self.session.flush()
+        return audit_round

@@ -123,6 +123,11 @@ ACCESS = {
     "agency.actions": LEAD,
     "agency.action": LEAD,
     "agency.update_action": LEAD,
+    # Case-audit templates.
+    # Case audits: agency returns.
+    # Case audits: rounds, cases and moderation.
+    # Case audits: analysis and reports.
+    # Workbooks and exports.
 }
 
 
@@ -279,10 +284,38 @@ def api_token(world, session):
     return token
 
 
-def _url_args(world, target, police_return, api_token, police_panel):
+@pytest.fixture
+def case_audit(make, world, session):
+    """An open case-audit round with one case assigned to the police and health, a
+    learning point and an open safeguarding concern: case pages are reached by the
+    police lead, whose agency is on the case."""
+    from audit_tool.models import LearningPoint, LearningTheme, SafeguardingConcern
+
+    audit_round = make.case_round(world.partnership, [[world.police, world.health]])
+    case = audit_round.cases[0]
+    learning = LearningPoint(
+        case=case, theme=LearningTheme.RECORDING, text="Record decisions", by_id=world.pqa.id
+    )
+    concern = SafeguardingConcern(
+        partnership_id=world.partnership.id,
+        case=case,
+        description="Sibling not seen",
+        follow_up_by="Head of service",
+        due_on=date.today() + timedelta(days=2),
+        raised_by_id=world.pqa.id,
+    )
+    session.add_all([learning, concern])
+    session.flush()
+    return audit_round, learning, concern
+
+
+def _url_args(world, target, police_return, api_token, police_panel, case_audit):
     membership = target.memberships[0]
     assessment, criterion, item, action = police_return
     panel, attendance, challenge = police_panel
+    audit_round, learning, concern = case_audit
+    case = audit_round.cases[0]
+    case_version = audit_round.template_version
     return {
         "partnership_slug": world.partnership.slug,
         "agency_id": world.health.id,
@@ -298,11 +331,27 @@ def _url_args(world, target, police_return, api_token, police_panel):
         "panel_id": panel.id,
         "attendance_id": attendance.id,
         "challenge_id": challenge.id,
+        "round_id": audit_round.id,
+        "case_id": case.id,
+        "section_id": case_version.sections[0].id,
+        "learning_id": learning.id,
+        "concern_id": concern.id,
+        "case_template_id": case_version.template_id,
+        "case_version_id": case_version.id,
     }
 
 
 def test_route_access_matrix(
-    app, world, target, police_return, api_token, police_panel, make, client_for, session
+    app,
+    world,
+    target,
+    police_return,
+    api_token,
+    police_panel,
+    case_audit,
+    make,
+    client_for,
+    session,
 ):
     admin = make.user(None, None, email="sysadmin@example.org", system_admin=True)
     people = {
@@ -318,7 +367,7 @@ def test_route_access_matrix(
         page = "/login" if actor == "anonymous" else "/account/password"
         tokens[actor] = client.csrf_token(page)
 
-    args = _url_args(world, target, police_return, api_token, police_panel)
+    args = _url_args(world, target, police_return, api_token, police_panel, case_audit)
     failures = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped
+from .case_audit import AuditCase
 from .cycle import Assessment, AuditCycle
 from .framework import Criterion, ScaleLevel, Standard
 from .partnership import Agency, Partnership, str_enum
@@ -164,7 +165,7 @@ class ActionStatus(StrEnum):
 
 class Action(Timestamped, Base):
     """An improvement an agency has committed to, wherever it came from: its own return,
-    a challenge panel or (later) a case-file audit. One tracker for the partnership."""
+    a challenge panel or a case-file audit's moderation meeting. One tracker for the partnership."""
 
     __tablename__ = "action"
     __table_args__ = (
@@ -188,6 +189,7 @@ class Action(Timestamped, Base):
     criterion_id: Mapped[int | None] = mapped_column(ForeignKey("criterion.id"))
     panel_agency_id: Mapped[int | None] = mapped_column(ForeignKey("panel_agency.id"))
     challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenge.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("audit_case.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date]
@@ -199,6 +201,7 @@ class Action(Timestamped, Base):
     agency: Mapped[Agency] = relationship()
     criterion: Mapped[Criterion | None] = relationship()
     challenge: Mapped[Challenge | None] = relationship()
+    case: Mapped[AuditCase | None] = relationship()
     closed_by: Mapped[User | None] = relationship()
     updates: Mapped[list[ActionUpdate]] = relationship(
         back_populates="action", order_by="ActionUpdate.id"
