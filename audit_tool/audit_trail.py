@@ -83,6 +83,10 @@ class AuditEventType(StrEnum):
     CONCERN_CLOSED = "concern_closed"
     EXPORT_CREATED = "export_created"
     PARTNERSHIP_IMPORTED = "partnership_imported"
+    LOGIN_LOCKED = "login_locked"
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_DISABLED = "two_factor_disabled"
+    TWO_FACTOR_RESET = "two_factor_reset"
 
 
 REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
@@ -157,6 +161,12 @@ REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
     # What was exported (`kind`), how many rows of each sheet or table, and any filters.
     AuditEventType.EXPORT_CREATED: frozenset({"kind", "rows", "filters"}),
     AuditEventType.PARTNERSHIP_IMPORTED: frozenset({"slug", "format", "records"}),
+    # `scope` is "account" (locked: the email typed) or "address" (the client address).
+    AuditEventType.LOGIN_LOCKED: frozenset({"scope", "email", "address", "until"}),
+    AuditEventType.TWO_FACTOR_ENABLED: frozenset({"email"}),
+    AuditEventType.TWO_FACTOR_DISABLED: frozenset({"email"}),
+    # A PQA administrator (or the command line) turned off someone else's two-factor.
+    AuditEventType.TWO_FACTOR_RESET: frozenset({"email"}),
 }
 
 

@@ -34,6 +34,14 @@ def default_settings(instance_path: Path) -> dict:
         "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
         "SESSION_WARNING_BEFORE": timedelta(minutes=5),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Sign-in throttling: this many failures within the window lock an account (or,
+        # for the per-address limit, a client address) for the lockout time.
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+        "LOGIN_FAILURE_WINDOW": timedelta(minutes=15),
+        "LOGIN_LOCKOUT": timedelta(minutes=15),
+        # How long someone who gave the right password has to enter their two-factor code.
+        "TWO_FACTOR_CODE_TIMEOUT": timedelta(minutes=5),
         "SESSION_COOKIE_NAME": "audit_tool_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

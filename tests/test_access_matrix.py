@@ -31,6 +31,11 @@ ACCESS = {
     "auth.logout": SIGNED_IN,
     "auth.change_password": SIGNED_IN,
     "auth.keep_alive": SIGNED_IN,
+    # Sign-in protection.
+    "auth.two_factor_code": PUBLIC,  # the second sign-in step: before anyone is signed in
+    "auth.two_factor": SIGNED_IN,  # offered to PQA and system admins; others see why not
+    "auth.disable_two_factor": SIGNED_IN,
+    "auth.reset_two_factor": PQA,
     "home.index": SIGNED_IN,
     "home.partnership": ANY_ROLE,
     "agency.home": LEAD,

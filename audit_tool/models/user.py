@@ -39,10 +39,21 @@ class User(Timestamped, Base):
     password_change_required: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
     failed_login_count: Mapped[int] = mapped_column(default=0)
+    # Two-factor sign-in (TOTP). The secret is shared with the person's authenticator
+    # app and the server must read it back to check codes, so it cannot be hashed: it is
+    # stored as is, and no export or archive may include it. Set but not yet enabled
+    # while the person is confirming it; `totp_last_step` refuses a code used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 class Membership(Timestamped, Base):
@@ -81,3 +92,27 @@ class LoginSession(Timestamped, Base):
     ended_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class ThrottleScope(StrEnum):
+    ACCOUNT = "account"  # keyed by the email address typed, whether or not it has an account
+    ADDRESS = "address"  # keyed by the client's network address
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted in the database, so every gunicorn worker sees them.
+
+    One row per account (the normalised email address, so an unknown address is locked
+    exactly like a real one and the lock reveals nothing) and one per client address.
+    A row's count restarts when its window has passed or its lock has run out.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[ThrottleScope] = mapped_column(str_enum(ThrottleScope))
+    key: Mapped[str] = mapped_column(String(254))
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..audit_trail import AuditEventType, record_event
 from ..models import Agency, LoginSession, Membership, Partnership, Role, User, utcnow
 from . import DomainError, NotFound
+from .login_throttle import clear_account_failures
 from .passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password, password_matches
 
 
@@ -243,6 +244,7 @@ def reset_password(session: Session, *, user: User, partnership: Partnership, by
     user.password_hash = hash_password(password)
     user.password_change_required = True
     user.failed_login_count = 0
+    clear_account_failures(session, email=user.email)  # a reset lifts a sign-in lock
     end_user_sessions(session, user)
     record_event(
         session,

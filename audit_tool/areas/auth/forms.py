@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from wtforms.validators import EqualTo
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import StringField
+from wtforms.validators import DataRequired, EqualTo, Regexp
 
 from ...forms import AppForm, email_field, password_field, submit
 
@@ -23,3 +25,45 @@ class ChangePasswordForm(AppForm):
 
 class SignOutForm(AppForm):
     """Signing out is a POST with a CSRF token, so no other site can sign a user out."""
+
+
+def _without_spaces(value):
+    # Apps show codes as "123 456"; people type them that way.
+    return value.replace(" ", "") if isinstance(value, str) else value
+
+
+def code_field(label: str = "Code from your authenticator app"):
+    return StringField(
+        label,
+        validators=[
+            DataRequired(message="Enter the 6-digit code from your authenticator app"),
+            Regexp(r"^[0-9]{6}$", message="The code must be 6 digits, like 123456"),
+        ],
+        filters=(_without_spaces,),
+        widget=GovTextInput(),
+    )
+
+
+class TwoFactorCodeForm(AppForm):
+    """The second sign-in step."""
+
+    code = code_field()
+    submit = submit("Continue")
+
+
+class StartTwoFactorForm(AppForm):
+    submit = submit("Set up two-factor sign-in")
+
+
+class ConfirmTwoFactorForm(AppForm):
+    code = code_field()
+    submit = submit("Turn on two-factor sign-in")
+
+
+class TurnOffTwoFactorForm(AppForm):
+    code = code_field()
+    submit = submit("Turn off two-factor sign-in")
+
+
+class ResetTwoFactorForm(AppForm):
+    submit = submit("Reset two-factor sign-in")
