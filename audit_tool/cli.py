@@ -17,9 +17,17 @@ from .services import users as user_service
 
 
 def init_app(app: Flask) -> None:
+    from .case_templates.cli import CASE_TEMPLATE_COMMANDS
     from .frameworks.cli import FRAMEWORK_COMMANDS
 
-    for command in (init_db, seed_demo, create_user, create_partnership, *FRAMEWORK_COMMANDS):
+    for command in (
+        init_db,
+        seed_demo,
+        create_user,
+        create_partnership,
+        *FRAMEWORK_COMMANDS,
+        *CASE_TEMPLATE_COMMANDS,
+    ):
         app.cli.add_command(command)
 
 

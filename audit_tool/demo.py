@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from .case_templates.library import load_builtin as load_builtin_case_templates
 from .demo_returns import load_demo_panels, load_demo_returns
 from .frameworks.library import load_builtin
 from .models import Role, Sector
@@ -123,6 +124,7 @@ def load_demo(
     accounts.append(("lead.agency1@example.org etc.", "Leads of the other demo agencies"))
 
     versions = load_builtin(session)
+    load_builtin_case_templates(session)
     nine_standards = next(v for v in versions if v.framework.key == "s11-nine-standards")
     load_demo_returns(
         session,

@@ -55,11 +55,28 @@ _STREET = re.compile(
 _TITLED_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\.?\s+[A-Z][A-Za-z'-]+")
 _INTRODUCED_NAME = re.compile(
     r"\b(?:named|called|known\s+as|(?:child's|childs|first|last|sur)\s*name(?:\s+is)?:?)"
-    r"\s+[A-Z][A-Za-z'-]+"
+    r"\s+(?P<word>[A-Z][A-Za-z'-]+)"
 )
+# What follows "called", "named" or "known as" in ordinary audit writing is often a
+# service, a role or a process, not a person: "the school called Police", "the named
+# GP", "known as MARAC". These words are never taken for a name after those words.
+# fmt: off
+_NOT_NAMES = frozenset({
+    "ambulance", "cafcass", "camhs", "childline", "children's", "childrens", "doctor",
+    "duty", "early", "edt", "emergency", "gp", "gps", "health", "helpline", "housing",
+    "hub", "idva", "isva", "lado", "marac", "mappa", "mash", "midwife", "nspcc", "nurse",
+    "nursery", "ofsted", "operation", "out", "paediatrician", "police", "probation",
+    "refuge", "school", "section", "social", "strategy", "team", "the", "this", "yot",
+    "youth",
+})
+# fmt: on
 _NAME_LABEL = re.compile(r"\bname\s*:\s*\S+", re.IGNORECASE)
+# "2 Family Court hearings" counts hearings; it is not an address.
+_COURT_NOT_ADDRESS = re.compile(
+    r"\b(?:Family|Youth|Crown|Magistrates'?|County|High|Coroner's|Coroners)\s+Court$"
+)
 
-_NO_IDENTIFIERS = "case audits must not identify the child. Refer to the case reference"
+_NO_IDENTIFIERS = "Case audits must not identify the child. Refer to the case reference"
 
 
 def _nhs_check_digit_valid(digits: str) -> bool:
@@ -98,9 +115,13 @@ def find_identifiers(text: str) -> list[Finding]:
     for match in _POSTCODE.finditer(text):
         add(match, "a postcode", f"remove it. {_NO_IDENTIFIERS} instead")
     for match in _STREET.finditer(text):
-        add(match, "an address", f"remove it. {_NO_IDENTIFIERS} instead")
+        if not _COURT_NOT_ADDRESS.search(match.group(0)):
+            add(match, "an address", f"remove it. {_NO_IDENTIFIERS} instead")
     name_advice = f"remove it. {_NO_IDENTIFIERS}, and describe people by role (mother, GP)"
-    for pattern in (_TITLED_NAME, _INTRODUCED_NAME, _NAME_LABEL):
+    for match in _INTRODUCED_NAME.finditer(text):
+        if match.group("word").casefold() not in _NOT_NAMES:
+            add(match, "a name", name_advice)
+    for pattern in (_TITLED_NAME, _NAME_LABEL):
         for match in pattern.finditer(text):
             add(match, "a name", name_advice)
     findings.sort(key=lambda pair: pair[0])

@@ -19,6 +19,7 @@ from ..models import (
     ActionUpdate,
     Agency,
     Assessment,
+    AuditCase,
     Challenge,
     Criterion,
     CriterionResponse,
@@ -96,8 +97,10 @@ def create_action(
     criterion: Criterion | None = None,
     panel_agency: PanelAgency | None = None,
     challenge: Challenge | None = None,
+    case: AuditCase | None = None,
 ) -> Action:
-    """Add an action to the tracker (a challenge panel's agreed action, for example)."""
+    """Add an action to the tracker (a challenge panel's agreed action, or one a
+    case-audit moderation meeting agreed about `case`, for example)."""
     if due_on <= today:
         raise DomainError("The due date must be in the future", field="due_on")
     return _add_action(
@@ -110,6 +113,7 @@ def create_action(
         criterion=criterion,
         panel_agency_id=panel_agency.id if panel_agency else None,
         challenge=challenge,
+        case_id=case.id if case else None,
         description=description,
         owner=owner,
         due_on=due_on,
@@ -211,6 +215,7 @@ def list_actions(
         .options(
             joinedload(Action.agency),
             joinedload(Action.criterion),
+            joinedload(Action.case),
             selectinload(Action.updates),
         )
         .where(Action.partnership_id == partnership.id)
@@ -247,6 +252,7 @@ def get_action(
         .options(
             joinedload(Action.agency),
             joinedload(Action.criterion),
+            joinedload(Action.case),
             joinedload(Action.closed_by),
             selectinload(Action.updates).joinedload(ActionUpdate.by),
         )

@@ -16,7 +16,7 @@ from ...services import assessments as returns_service
 from ...services import dashboard as dashboard_service
 from ...services import panels as panel_service
 from ...web.evidence import send_evidence_file
-from .. import insight
+from .. import case_meeting, case_reports, insight
 
 bp = Blueprint("panel", __name__, url_prefix="/p/<partnership_slug>/panel")
 
@@ -35,6 +35,8 @@ def home(partnership):
 
 
 insight.add_cycle_views(bp, panel_only, area="panel")
+case_meeting.add_case_meeting_views(bp, panel_only, area="panel")
+case_reports.add_case_report_views(bp, panel_only, area="panel")
 
 
 def _return_or_404(partnership, cycle, assessment_id):

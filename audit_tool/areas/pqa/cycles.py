@@ -13,7 +13,7 @@ from ...services import DomainError, NotFound, evidence_items
 from ...services import assessments as returns_service
 from ...services import cycles as cycle_service
 from ...web.evidence import send_evidence_file
-from .. import insight
+from .. import case_reports, insight
 from .forms import ConfirmForm, CycleForm, ReopenForm
 from .views import bp, pqa_only
 
@@ -184,3 +184,4 @@ def download_evidence(partnership, cycle_id, assessment_id, item_id):
 
 
 insight.add_cycle_views(bp, pqa_only, area="pqa")
+case_reports.add_case_report_views(bp, pqa_only, area="pqa")

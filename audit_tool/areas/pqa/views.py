@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from ...access import partnership_role
 from ...audit_trail import list_events
 from ...db import commits, db
 from ...models import Role, Sector
-from ...services import DomainError
+from ...services import DomainError, case_moderation
 from ...services import agencies as agency_service
 from ...services import cycles as cycle_service
 from ...services import partnerships as partnership_service
@@ -26,9 +28,12 @@ def home(partnership):
     by_sector = agency_service.count_agencies_by_sector(db.session, partnership)
     users = user_service.list_partnership_users(db.session, partnership)
     recent, _ = list_events(db.session, partnership=partnership, page=1, per_page=5)
+    today = date.today()
     return render_template(
         "pqa/home.html",
         partnership=partnership,
+        concerns=case_moderation.open_concerns(db.session, partnership),
+        concern_overdue=lambda concern: case_moderation.is_concern_overdue(concern, today),
         cycles=cycle_service.list_cycles(db.session, partnership),
         by_sector=by_sector,
         agency_count=sum(by_sector.values()),
@@ -384,5 +389,7 @@ def settings(partnership):
 
 from . import actions as _actions  # noqa: E402,F401  (registers the action tracker pages)
 from . import api_tokens as _api_tokens  # noqa: E402,F401  (registers the API token pages)
+from . import case_rounds as _case_rounds  # noqa: E402,F401  (registers the case-audit pages)
+from . import case_templates as _case_templates  # noqa: E402,F401  (the case-audit templates)
 from . import cycles as _cycles  # noqa: E402,F401  (registers the cycle pages on this blueprint)
 from . import panels as _panels  # noqa: E402,F401  (registers the panel pages on this blueprint)

@@ -1,0 +1,1 @@
+"""The case-audit template library: the JSON format, built-in templates, import and export."""
