@@ -18,7 +18,9 @@ from .services import users as user_service
 
 def init_app(app: Flask) -> None:
     from .case_templates.cli import CASE_TEMPLATE_COMMANDS
+    from .exports.cli import EXPORT_COMMANDS
     from .frameworks.cli import FRAMEWORK_COMMANDS
+    from .portability.cli import PORTABILITY_COMMANDS
 
     for command in (
         init_db,
@@ -27,6 +29,8 @@ def init_app(app: Flask) -> None:
         create_partnership,
         *FRAMEWORK_COMMANDS,
         *CASE_TEMPLATE_COMMANDS,
+        *EXPORT_COMMANDS,
+        *PORTABILITY_COMMANDS,
     ):
         app.cli.add_command(command)
 

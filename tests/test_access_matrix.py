@@ -173,6 +173,8 @@ ACCESS = {
     "panel.case_round_analysis": PANEL,
     "panel.case_round_report": PANEL,
     # Workbooks and exports.
+    "pqa.cycle_workbook": PQA,
+    "agency.return_workbook": LEAD,
 }
 
 

@@ -33,5 +33,6 @@ def home(partnership):
 
 from . import actions as _actions  # noqa: E402,F401  (registers the action pages on this blueprint)
 from . import case_audits as _case_audits  # noqa: E402,F401  (registers the case-audit pages)
+from . import exports as _exports  # noqa: E402,F401  (registers the workbook download)
 from . import panels as _panels  # noqa: E402,F401  (registers the panel pages on this blueprint)
 from . import return_pages  # noqa: E402,F401  (registers the return pages on this blueprint)

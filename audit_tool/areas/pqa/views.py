@@ -392,4 +392,5 @@ from . import api_tokens as _api_tokens  # noqa: E402,F401  (registers the API t
 from . import case_rounds as _case_rounds  # noqa: E402,F401  (registers the case-audit pages)
 from . import case_templates as _case_templates  # noqa: E402,F401  (the case-audit templates)
 from . import cycles as _cycles  # noqa: E402,F401  (registers the cycle pages on this blueprint)
+from . import exports as _exports  # noqa: E402,F401  (registers the workbook download)
 from . import panels as _panels  # noqa: E402,F401  (registers the panel pages on this blueprint)

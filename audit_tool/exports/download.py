@@ -1,0 +1,33 @@
+"""Sending a workbook to the browser."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from typing import IO
+
+from flask import Response
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_name(*parts: str) -> str:
+    """A safe file name from readable parts: "demo", "Section 11 audit 2026 to 2028"
+    gives "demo-section-11-audit-2026-to-2028.xlsx"."""
+    words = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
+    return f"{words[:120] or 'workbook'}.xlsx"
+
+
+def send_workbook(write: Callable[[IO[bytes]], object], *, filename: str) -> Response:
+    """Write a workbook into a temporary file, then send it as an attachment. Nothing
+    is sent if writing fails. The finished file (compressed: a few megabytes even for
+    400 agencies) is read back whole, so no file handle outlives the request."""
+    with tempfile.TemporaryFile() as stream:
+        write(stream)
+        stream.seek(0)
+        data = stream.read()
+    response = Response(data, mimetype=XLSX)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
