@@ -53,7 +53,7 @@ format: install-dev
 	$(BIN)/ruff format .
 
 bench: install-dev  ## Benchmarks, printed as ratios against floors measured in the same run
-	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) node_modules audit_tool/static/build

@@ -111,11 +111,11 @@ def timed(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agencies", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
         app = create_app({"ENVIRONMENT": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url})
