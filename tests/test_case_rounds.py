@@ -421,3 +421,32 @@ def test_only_pqa_manages_rounds(client_for, make, world, base, session):
         assert person.get(f"{base}/{audit_round.id}/cases/new").status_code == 403
     other_pqa = make.user(world.other_partnership, Role.PQA_ADMIN, name="Also Other")
     assert client_for(other_pqa).get(f"{base}/{audit_round.id}").status_code == 403
+
+
+def test_every_role_reaches_case_audits_from_the_navigation(
+    agency_client, panel_client, pqa_client, make, world
+):
+    make.case_round(world.partnership, [[world.police]])
+    slug = world.partnership.slug
+    for client, area, home, listing in (
+        (agency_client, "agency", f"/p/{slug}/agency/", f"/p/{slug}/agency/case-audits"),
+        (panel_client, "panel", f"/p/{slug}/panel/", f"/p/{slug}/panel/case-rounds"),
+        (pqa_client, "pqa", f"/p/{slug}/pqa/", f"/p/{slug}/pqa/case-rounds"),
+    ):
+        soup = client.soup(home)
+        link = soup.select_one(f'.govuk-service-navigation a[href="{listing}"]')
+        assert link is not None and link.get_text(strip=True) == "Case audits", area
+        # Inside the case audits, that place is the one highlighted.
+        soup = client.soup(listing)
+        active = soup.select_one(".govuk-service-navigation__item--active a")
+        assert active.get_text(strip=True) == "Case audits", area
+
+
+def test_the_pqa_overview_lists_rounds_and_links_each_cycles_heat_map(pqa_client, make, world):
+    audit_round = make.case_round(world.partnership, [[world.police]])
+    cycle = make.cycle(world.partnership)
+    slug = world.partnership.slug
+    soup = pqa_client.soup(f"/p/{slug}/pqa/")
+    assert soup.select_one(f'a[href="/p/{slug}/pqa/case-rounds/{audit_round.id}"]') is not None
+    assert soup.select_one(f'a[href="/p/{slug}/pqa/cycles/{cycle.id}/dashboard"]') is not None
+    assert "not available in this version" not in soup.get_text()

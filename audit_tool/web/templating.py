@@ -53,6 +53,14 @@ def _template_context() -> dict:
     }
 
 
+def _pages(area: str, *names: str) -> tuple[str, ...]:
+    return tuple(f"{area}.{name}" for name in names)
+
+
+# The case-audit meeting's pages, which PQA and the panel both have: every "case_..."
+# endpoint (rounds, cases, judgements, templates, analysis, report) and the rest.
+_CASE_MEETING = ("case_", "add_learning", "remove_learning", "raise_concern", "close_concern")
+
 # Each role's places in a partnership, in the order they appear in the navigation, with
 # the pages that count as inside each place (so it stays highlighted there).
 _AREAS = [
@@ -72,6 +80,18 @@ _AREAS = [
     ),
     (
         Role.AGENCY_LEAD,
+        "Case audits",
+        "agency.case_audits",
+        (
+            "agency.case_audits",
+            "agency.case_audit",
+            "agency.case_section",
+            "agency.case_check_answers",
+            "agency.case_submitted",
+        ),
+    ),
+    (
+        Role.AGENCY_LEAD,
         "Panels",
         "agency.panels",
         ("agency.panels", "agency.answer_challenge", "agency.feedback", "agency.feedback_letter"),
@@ -82,7 +102,32 @@ _AREAS = [
         "agency.actions",
         ("agency.actions", "agency.action", "agency.update_action"),
     ),
-    (Role.PANEL_MEMBER, "Challenge panel", "panel.home", ("panel.",)),
+    (
+        Role.PANEL_MEMBER,
+        "Challenge panel",
+        "panel.home",
+        _pages(
+            "panel",
+            "home",
+            "dashboard",
+            "flags",
+            "criteria",
+            "view_return",
+            "download_evidence",
+            "panel",  # the panel's page, and panel_* below it
+            "start_panel",
+            "sign_off",
+            "attendance",
+            "pack",
+            "raise_challenge",
+            "resolve_challenge",
+            "moderate",
+            "record_outcome",
+            "agree_action",
+            "close_action",
+        ),
+    ),
+    (Role.PANEL_MEMBER, "Case audits", "panel.case_rounds", _pages("panel", *_CASE_MEETING)),
     (Role.PQA_ADMIN, "Overview", "pqa.home", ("pqa.home",)),
     (
         Role.PQA_ADMIN,
@@ -97,6 +142,24 @@ _AREAS = [
             "pqa.dashboard",
             "pqa.flags",
             "pqa.criteria",
+        ),
+    ),
+    (
+        Role.PQA_ADMIN,
+        "Case audits",
+        "pqa.case_rounds",
+        _pages(
+            "pqa",
+            *_CASE_MEETING,
+            "new_case_round",
+            "edit_case_round",
+            "open_case_round",
+            "close_case_round",
+            "reopen_case_round",
+            "add_case",
+            "edit_case",
+            "remove_case",
+            "reopen_case_return",
         ),
     ),
     (Role.PQA_ADMIN, "Actions", "pqa.actions", ("pqa.actions", "pqa.action", "pqa.close_action")),

@@ -10,7 +10,7 @@ from ...access import partnership_role
 from ...audit_trail import list_events
 from ...db import commits, db
 from ...models import Role, Sector
-from ...services import DomainError, case_moderation
+from ...services import DomainError, case_moderation, case_rounds
 from ...services import agencies as agency_service
 from ...services import cycles as cycle_service
 from ...services import partnerships as partnership_service
@@ -35,6 +35,7 @@ def home(partnership):
         concerns=case_moderation.open_concerns(db.session, partnership),
         concern_overdue=lambda concern: case_moderation.is_concern_overdue(concern, today),
         cycles=cycle_service.list_cycles(db.session, partnership),
+        case_rounds=case_rounds.list_rounds(db.session, partnership),
         by_sector=by_sector,
         agency_count=sum(by_sector.values()),
         user_count=len(users),
