@@ -182,3 +182,12 @@ def test_someone_in_two_partnerships_chooses_between_them(client_for, world, ses
     assert world.partnership.name in page and world.other_partnership.name in page
     other = f"/p/{world.other_partnership.slug}/"
     assert client.get(other).headers["Location"] == f"{other}panel/"
+
+
+def test_every_page_links_to_the_users_account_page(agency_client, world):
+    soup = agency_client.soup(f"/p/{world.partnership.slug}/agency/")
+    link = soup.select_one(".govuk-header a.app-header__account")
+    assert link is not None and link["href"] == "/account/password"
+    page = agency_client.soup(link["href"])
+    assert page.h1.get_text(strip=True) == "Your account"
+    assert world.police_lead.email in page.get_text()
