@@ -115,6 +115,23 @@ def test_the_list_says_so_when_nothing_is_assigned(agency_client, world):
     assert "No case-file audits are assigned to your agency" in page
 
 
+def test_the_agency_home_says_how_many_cases_wait_for_answers(
+    agency_client, make, world, audit_round
+):
+    home = f"/p/{world.partnership.slug}/agency/"
+    page = agency_client.soup(home).get_text(" ", strip=True)
+    # Case 1 involves the police; case 2 only health.
+    assert "1 case is waiting for your agency's answers" in page
+    assert audit_round.name in page
+    make.case_round(world.partnership, [[world.police]], status=RoundStatus.CLOSED)
+    assert "1 case is waiting" in agency_client.soup(home).get_text(" ", strip=True)
+
+
+def test_the_agency_home_says_when_nothing_waits(agency_client, world):
+    page = agency_client.soup(f"/p/{world.partnership.slug}/agency/").get_text(" ", strip=True)
+    assert "Case-file audits: nothing is waiting for your agency" in page
+
+
 def test_case_page_shows_pseudonymous_details_and_the_sections(
     agency_client, world, audit_round, case
 ):

@@ -9,6 +9,7 @@ from ...db import db
 from ...models import Role
 from ...services.agencies import list_partnership_agencies
 from ...services.assessments import agency_returns
+from ...services.case_returns import agency_case_returns
 from ...services.users import led_agency_ids
 
 bp = Blueprint("agency", __name__, url_prefix="/p/<partnership_slug>/agency")
@@ -26,8 +27,14 @@ def home(partnership):
         if link.agency_id in led
     ]
     returns = agency_returns(db.session, partnership, led)
+    # Only cases still to be done belong on the home page; the case-audit list has the rest.
+    cases_to_do = [row for row in agency_case_returns(db.session, partnership, led) if row.editable]
     return render_template(
-        "agency/home.html", partnership=partnership, agencies=agencies, returns=returns
+        "agency/home.html",
+        partnership=partnership,
+        agencies=agencies,
+        returns=returns,
+        cases_to_do=cases_to_do,
     )
 
 
