@@ -565,7 +565,7 @@ def return_overdue(r: ReturnFacts, names: Names, *, due_on: date, today: date) -
     return CaseFlag(
         CaseFlagKind.RETURN_OVERDUE,
         Severity.HIGH,
-        f"{names.case(r.case_id)}: {names.agency(r.agency_id)}'s return was due on "
+        f"{names.case(r.case_id)}: the return from {names.agency(r.agency_id)} was due on "
         f"{due_on:%-d %B %Y} and has not been submitted",
         Subject(case_id=r.case_id, agency_id=r.agency_id),
     )
@@ -579,7 +579,7 @@ def return_outstanding(
     return CaseFlag(
         CaseFlagKind.RETURN_OUTSTANDING,
         Severity.LOW,
-        f"{names.case(r.case_id)}: {names.agency(r.agency_id)}'s return is not in yet; "
+        f"{names.case(r.case_id)}: the return from {names.agency(r.agency_id)} is not in yet; "
         f"it is due on {due_on:%-d %B %Y}",
         Subject(case_id=r.case_id, agency_id=r.agency_id),
     )
@@ -591,7 +591,7 @@ def return_late(r: ReturnFacts, names: Names, *, due_on: date, today: date) -> C
     return CaseFlag(
         CaseFlagKind.RETURN_LATE,
         Severity.LOW,
-        f"{names.case(r.case_id)}: {names.agency(r.agency_id)}'s return was submitted on "
+        f"{names.case(r.case_id)}: the return from {names.agency(r.agency_id)} was submitted on "
         f"{r.submitted_at:%-d %B %Y}, after the due date of {due_on:%-d %B %Y}",
         Subject(case_id=r.case_id, agency_id=r.agency_id),
     )

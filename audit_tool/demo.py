@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from .case_templates.library import load_builtin as load_builtin_case_templates
+from .demo_case_audits import load_demo_case_audits
 from .demo_returns import load_demo_panels, load_demo_returns
 from .frameworks.library import load_builtin
 from .models import Role, Sector
@@ -65,8 +66,8 @@ DEMO_ACCOUNTS = [
 def load_demo(
     session: Session, *, password: str | None, today: date | None = None
 ) -> tuple[list[tuple[str, str]], str]:
-    """Create the demo partnerships, accounts, frameworks and Section 11 cycles.
-    Returns (accounts, password)."""
+    """Create the demo partnerships, accounts, frameworks, Section 11 cycles and
+    case-file audit rounds. Returns (accounts, password)."""
     password = password or generate_password()
     today = today or date.today()
     demo = partnership_service.create_partnership(
@@ -124,7 +125,7 @@ def load_demo(
     accounts.append(("lead.agency1@example.org etc.", "Leads of the other demo agencies"))
 
     versions = load_builtin(session)
-    load_builtin_case_templates(session)
+    case_templates = load_builtin_case_templates(session)
     nine_standards = next(v for v in versions if v.framework.key == "s11-nine-standards")
     load_demo_returns(
         session,
@@ -136,6 +137,16 @@ def load_demo(
         today=today,
     )
     load_demo_panels(session, partnership=demo, chair=users["panel@example.org"], today=today)
+    load_demo_case_audits(
+        session,
+        partnership=demo,
+        versions=case_templates,
+        agencies=agencies,
+        leads=leads,
+        pqa=users["pqa@example.org"],
+        panel=users["panel@example.org"],
+        today=today,
+    )
     return accounts, password
 
 

@@ -39,7 +39,9 @@ _NHS_PLAIN = re.compile(r"(?<!\d)(\d{10})(?!\d)")
 _NHS_LABEL = re.compile(r"\bnhs\s*(?:no\b|num|number|#)", re.IGNORECASE)
 _DOB_LABEL = re.compile(r"\b(?:d\.?o\.?b\b\.?|date\s+of\s+birth|born\s+on)", re.IGNORECASE)
 _FULL_DATES = (
-    re.compile(rf"(?<![\d/.-]){_DAY}[/.-]{_NUMERIC_MONTH}[/.-](?:\d{{4}}|\d{{2}})(?![\d/.-])"),
+    # A full stop may end the sentence after a date ("seen on 12/03/2025."); only a
+    # digit after it ("1.2.2020.5") makes the run something other than a date.
+    re.compile(rf"(?<![\d/.-]){_DAY}[/.-]{_NUMERIC_MONTH}[/.-](?:\d{{4}}|\d{{2}})(?![\d/-]|\.\d)"),
     re.compile(r"(?<![\d-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?![\d-])"),
     re.compile(rf"\b{_DAY}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+\d{{2,4}}\b", re.I),
     re.compile(rf"\b{_MONTHS}\.?\s+{_DAY}(?:st|nd|rd|th)?,?\s+\d{{4}}\b", re.IGNORECASE),

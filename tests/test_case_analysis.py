@@ -331,7 +331,7 @@ def test_return_overdue():
     flag = ca.return_overdue(draft(CASE_A, POLICE), names(), due_on=DUE, today=TODAY)
     assert (flag.kind, flag.severity) == (CaseFlagKind.RETURN_OVERDUE, Severity.HIGH)
     assert flag.message == (
-        "DA-2026-01: Police's return was due on 31 March 2026 and has not been submitted"
+        "DA-2026-01: the return from Police was due on 31 March 2026 and has not been submitted"
     )
     assert ca.return_overdue(draft(CASE_A, POLICE), names(), due_on=DUE, today=DUE) is None
     assert ca.return_overdue(submitted(CASE_A, POLICE), names(), due_on=DUE, today=TODAY) is None
@@ -348,7 +348,7 @@ def test_return_late():
     flag = ca.return_late(late, names(), due_on=DUE, today=TODAY)
     assert (flag.kind, flag.severity) == (CaseFlagKind.RETURN_LATE, Severity.LOW)
     assert flag.message == (
-        "DA-2026-01: School's return was submitted on 3 April 2026, after the due date of "
+        "DA-2026-01: the return from School was submitted on 3 April 2026, after the due date of "
         "31 March 2026"
     )
     assert ca.return_late(submitted(CASE_A, SCHOOL), names(), due_on=DUE, today=TODAY) is None

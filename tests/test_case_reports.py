@@ -209,8 +209,8 @@ def test_analysis_shows_distributions_spread_flags_returns_and_learning(
     page = _text(soup)
     assert "agencies' grades range from Inadequate to Good" in page
     assert "the meeting judged the case Inadequate overall" in page
-    assert "Test Health Trust's return was due on" in page  # overdue on case 2
-    assert "Test Police's return was submitted on" in page  # late on case 2
+    assert "the return from Test Health Trust was due on" in page  # overdue on case 2
+    assert "the return from Test Police was submitted on" in page  # late on case 2
     assert "Recording: learning in 2 cases" in page
     assert "Test Health Trust graded" in page  # its own Inadequate
 

@@ -116,3 +116,9 @@ def test_the_pages_write_nothing(pqa_client, world, builtins, session):
     pqa_client.get(_index(world))
     pqa_client.get(_version(world, builtins[0]))
     assert events() == before
+
+
+def test_pqa_reaches_the_templates_from_the_case_audit_rounds(pqa_client, world):
+    slug = world.partnership.slug
+    soup = pqa_client.soup(f"/p/{slug}/pqa/case-rounds")
+    assert soup.select_one(f'a[href="/p/{slug}/pqa/case-templates"]') is not None

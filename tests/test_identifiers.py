@@ -108,6 +108,12 @@ def test_full_dates_in_common_formats_are_found(day, fmt):
     assert "a full date" in kinds(text)
 
 
+@given(dates, st.sampled_from(FULL_DATE_FORMATS), st.sampled_from([".", ".)", "?", ";", ". Then"]))
+def test_full_dates_ending_a_sentence_are_found(day, fmt, after):
+    text = f"The strategy discussion was held on {day.strftime(fmt)}{after}"
+    assert "a full date" in kinds(text)
+
+
 @given(dates)
 def test_ordinal_dates_are_found(day):
     suffix = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}.get(day.day, "th")

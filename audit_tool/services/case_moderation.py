@@ -125,8 +125,15 @@ class SectionView:
     section: CaseSection
     rows: list[QuestionRow]
     reflections: list[Reflection]
-    summary: GradeSummary  # every counted grade in the section
+    # Every counted grade in the section. Its spread runs across different questions,
+    # so it is not a divergence: only `divergent_questions` are.
+    summary: GradeSummary
     judgement: CaseJudgement | None
+
+    @property
+    def divergent_questions(self) -> int:
+        """Questions on which the agencies' grades are two or more levels apart."""
+        return sum(1 for row in self.rows if row.summary is not None and row.summary.divergent)
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,10 @@ class CaseView:
     @property
     def counted(self) -> int:
         return sum(1 for column in self.columns if column.counted)
+
+    @property
+    def divergent_questions(self) -> int:
+        return sum(section.divergent_questions for section in self.sections)
 
     def section(self, section_id: int) -> SectionView:
         found = next((s for s in self.sections if s.section.id == section_id), None)

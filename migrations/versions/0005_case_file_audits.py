@@ -5,7 +5,8 @@ Revises: 0004
 Create Date: 2026-11-25 06:17:33.131023
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -469,7 +470,7 @@ def upgrade() -> None:
             batch_op.f("ix_case_answer_section_return_id"), ["section_return_id"], unique=False
         )
 
-    with op.batch_alter_table("action", schema=None) as batch_op:
+    with _action_updates_set_aside(), op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.add_column(sa.Column("case_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_action_case_id"), ["case_id"], unique=False)
         batch_op.create_foreign_key(
@@ -477,8 +478,24 @@ def upgrade() -> None:
         )
 
 
+@contextmanager
+def _action_updates_set_aside() -> Iterator[None]:
+    """On SQLite, batch mode rebuilds `action` and drops the old table, which foreign
+    keys refuse while progress updates point at it (and they cannot be turned off inside
+    the migration's transaction). Set the updates aside for the rebuild, then put them
+    back: the rebuilt table keeps every action's id."""
+    if op.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    op.execute("CREATE TEMPORARY TABLE action_update_aside AS SELECT * FROM action_update")
+    op.execute("DELETE FROM action_update")
+    yield
+    op.execute("INSERT INTO action_update SELECT * FROM action_update_aside")
+    op.execute("DROP TABLE action_update_aside")
+
+
 def downgrade() -> None:
-    with op.batch_alter_table("action", schema=None) as batch_op:
+    with _action_updates_set_aside(), op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_action_case_id_audit_case"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_action_case_id"))
         batch_op.drop_column("case_id")
