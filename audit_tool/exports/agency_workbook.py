@@ -20,7 +20,7 @@ from ..services.exports import Audience, CycleExport
 from . import s11_rows
 from .cells import SafeWorkbook
 from .rows import Kind
-from .s11_workbook import response_table, score_bands, write_about, write_evidence
+from .s11_workbook import flag_table, response_table, score_bands, write_about, write_evidence
 
 KIND = "section_11_agency_workbook"
 
@@ -110,14 +110,7 @@ def write_agency_workbook(
         )
     )
     write_evidence(session, book, export)
-    book.table(
-        s11_rows.flag_table(
-            flags=export.flags,
-            agencies={a.agency_id: a for a in export.agencies},
-            criteria=export.criteria_by_key,
-            standards={s.key: s for s in export.standards},
-        )
-    )
+    book.table(flag_table(export))
     book.table(
         s11_rows.panel_table(
             export_service.attendances(

@@ -1,5 +1,9 @@
-"""`flask --app wsgi export-workbook --cycle ID --out FILE`: a cycle's workbook from the
-command line, for scheduled reports and for partnerships without a browser to hand."""
+"""Workbooks from the command line, for scheduled reports and for partnerships without a
+browser to hand:
+
+    flask --app wsgi export-workbook --cycle ID --out FILE     a Section 11 cycle
+    flask --app wsgi export-case-round --round ID --out FILE   a case-file audit round
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,10 @@ from flask.cli import with_appcontext
 from xlsxwriter.exceptions import FileCreateError
 
 from ..db import db
-from ..models import AuditCycle, utcnow
+from ..models import AuditCycle, CaseAuditRound, utcnow
 from ..services.exports import record_export
+from . import case_workbook, s11_workbook
 from .files import atomic_output
-from .s11_workbook import KIND, build_cycle_workbook
 
 
 @click.command("export-workbook")
@@ -38,7 +42,7 @@ def export_workbook(cycle_id: int, out: Path) -> None:
                     f"There is no Section 11 cycle with id {cycle_id}. Nothing was written."
                 )
             with atomic_output(out) as stream:
-                rows = build_cycle_workbook(
+                rows = s11_workbook.build_cycle_workbook(
                     session,
                     cycle=cycle,
                     by=None,
@@ -51,7 +55,7 @@ def export_workbook(cycle_id: int, out: Path) -> None:
                 # failure on the way leaves neither a file nor a record of one.
                 record_export(
                     session,
-                    kind=KIND,
+                    kind=s11_workbook.KIND,
                     by=None,
                     partnership=cycle.partnership,
                     subject=cycle,
@@ -61,13 +65,64 @@ def export_workbook(cycle_id: int, out: Path) -> None:
                     file=out.name,
                 )
     except (OSError, FileCreateError) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise click.ClickException(
-            f"Could not write {out}: {reason}. Nothing was written."
-        ) from error
+        raise _not_written(out, error) from error
+    _report(out, rows)
+
+
+@click.command("export-case-round")
+@click.option("--round", "round_id", type=int, required=True, help="The round's id.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="Where to write the .xlsx file (replaced if it exists).",
+)
+@with_appcontext
+def export_case_round(round_id: int, out: Path) -> None:
+    """Write a case-file audit round's workbook (every case, every agency)."""
+    try:
+        with db.transaction() as session:
+            audit_round = session.get(CaseAuditRound, round_id)
+            if audit_round is None:
+                raise click.ClickException(
+                    f"There is no case-file audit round with id {round_id}. Nothing was written."
+                )
+            with atomic_output(out) as stream:
+                rows = case_workbook.build_case_round_workbook(
+                    session,
+                    audit_round=audit_round,
+                    by=None,
+                    target=stream,
+                    today=date.today(),
+                    now=utcnow(),
+                )
+                # As for a cycle: recorded before the file takes its name.
+                record_export(
+                    session,
+                    kind=case_workbook.KIND,
+                    by=None,
+                    partnership=audit_round.partnership,
+                    subject=audit_round,
+                    rows=rows,
+                    filters={},
+                    round=audit_round.name,
+                    file=out.name,
+                )
+    except (OSError, FileCreateError) as error:
+        raise _not_written(out, error) from error
+    _report(out, rows)
+
+
+def _not_written(out: Path, error: Exception) -> click.ClickException:
+    reason = getattr(error, "strerror", None) or error
+    return click.ClickException(f"Could not write {out}: {reason}. Nothing was written.")
+
+
+def _report(out: Path, rows: dict[str, int]) -> None:
     click.echo(f"Wrote {out}")
     for sheet, count in rows.items():
         click.echo(f"  {sheet}: {count} rows")
 
 
-EXPORT_COMMANDS = (export_workbook,)
+EXPORT_COMMANDS = (export_workbook, export_case_round)

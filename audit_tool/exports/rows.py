@@ -1,7 +1,8 @@
 """What a table in an export is, independent of the library that writes it.
 
 A `Table` is a sheet name, typed `Column`s and rows of plain Python values: `str`,
-`int`/`float`, `date`/`datetime` or `None` (an empty cell). Row builders return tables;
+`int`/`float`, `date`/`datetime`, `Filled` (any of those on a colour) or `None` (an
+empty cell). Row builders return tables;
 `cells.SafeWorkbook` writes them. Nothing here touches XlsxWriter or the database.
 
 Excel holds at most 32,767 characters in a cell and silently cuts anything longer.
@@ -20,7 +21,19 @@ from enum import StrEnum
 # Excel's limit, counted as Excel counts: in UTF-16 code units (an emoji counts two).
 EXCEL_CELL_LIMIT = 32_767
 
-Cell = str | int | float | date | datetime | None
+
+@dataclass(frozen=True)
+class Filled:
+    """A value shown on a background colour: a grade in its scale's colour. The colour
+    is decided when the row is built, because `constant_memory` cannot change a cell's
+    format after its row is written. A CSV copy holds just the value."""
+
+    value: str | int | float | date | datetime
+    colour: str
+    font_colour: str = "#0b0c0c"
+
+
+Cell = str | int | float | date | datetime | Filled | None
 
 
 class Kind(StrEnum):

@@ -110,6 +110,7 @@ class ActionInfo:
     updates: int = 0
     latest_note: str = ""
     latest_at: datetime | None = None
+    case_reference: str | None = None  # actions agreed at a case-audit meeting
 
 
 @dataclass(frozen=True)
@@ -462,6 +463,9 @@ RESPONSE_FIELDS = _fields(
     ("notes", Column("Notes", Kind.TEXT, 30)),
 )
 
+RESPONSE_NAMES = [f.name for f in RESPONSE_FIELDS]
+NO_TEXT = AnswerText()
+
 # The agency's own copy: no weights or combined score (their scorecard sheet has the
 # scores), and the panel's ratings only once the panel is signed off.
 AGENCY_RESPONSE_FIELDS = [
@@ -510,47 +514,48 @@ def response_rows(
     """One row per answer of one agency, in framework order. `texts`, `evidence` and
     `panel` are keyed by criterion id, `flags` by criterion key. The panel's rating shown
     is the one given in `panel`; the score used is the one scoring counted."""
-    names = [f.name for f in fields]
+    # Every field in RESPONSE_FIELDS order, then the chosen ones picked by position:
+    # built once per answer (24,000 for 400 agencies), so no dict per row.
+    positions = [RESPONSE_NAMES.index(f.name) for f in fields]
+    every = positions == list(range(len(RESPONSE_NAMES)))
     for answer in answers:
         criterion = criteria[answer.criterion_key]
-        text = texts.get(criterion.id) or AnswerText()
+        text = texts.get(criterion.id) or NO_TEXT
         items = evidence.get(criterion.id, ())
         rating = panel.get(criterion.id)
         reviews = [item.review_on for item in items if item.review_on]
-        values: dict[str, Cell] = {
-            "agency": agency.name,
-            "criterion": criterion.code,
-            "sector": agency.sector,
-            "status": agency.status,
-            "standard": criterion.standard_code,
-            "title": criterion.title,
-            "essential": yes_no(criterion.essential),
-            "weight": answer.weight,
-            "own_rating": _label(levels, answer.self_level),
-            "own_score": answer.self_score,
-            "not_applicable": "Yes" if answer.not_applicable else None,
-            "panel_rating": _label(levels, rating.level_key) if rating else None,
-            "panel_score": levels[rating.level_key].score
-            if rating and rating.level_key in levels
-            else None,
-            "panel_reason": rating.rationale if rating else None,
-            "score": effective_score(answer),
-            "evidence": text.evidence or None,
-            "impact": text.impact or None,
-            "items": _items_text(items),
-            "item_count": len(items),
-            "next_review": min(reviews) if reviews else None,
-            "improvement": text.improvement or None,
-            "action": text.action or None,
-            "owner": text.action_owner or None,
-            "due": text.action_due,
-            "review_needed": "Yes" if text.review_needed else None,
-            "updated_at": text.updated_at,
-            "updated_by": text.updated_by or None,
-            "flags": _flags_text(flags.get(answer.criterion_key, ())),
-            "notes": None,
-        }
-        yield [values[name] for name in names]
+        row: list[Cell] = [
+            agency.name,
+            criterion.code,
+            agency.sector,
+            agency.status,
+            criterion.standard_code,
+            criterion.title,
+            yes_no(criterion.essential),
+            answer.weight,
+            _label(levels, answer.self_level),
+            answer.self_score,
+            "Yes" if answer.not_applicable else None,
+            _label(levels, rating.level_key) if rating else None,
+            levels[rating.level_key].score if rating and rating.level_key in levels else None,
+            rating.rationale if rating else None,
+            effective_score(answer),
+            text.evidence or None,
+            text.impact or None,
+            _items_text(items),
+            len(items),
+            min(reviews) if reviews else None,
+            text.improvement or None,
+            text.action or None,
+            text.action_owner or None,
+            text.action_due,
+            "Yes" if text.review_needed else None,
+            text.updated_at,
+            text.updated_by or None,
+            _flags_text(flags.get(answer.criterion_key, ())),
+            None,
+        ]
+        yield row if every else [row[i] for i in positions]
 
 
 EVIDENCE_COLUMNS = [

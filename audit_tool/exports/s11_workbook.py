@@ -12,6 +12,7 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
+from ..flags import Flag
 from ..models import AuditCycle, User
 from ..services import exports as export_service
 from ..services.exports import Audience, CycleExport
@@ -77,14 +78,7 @@ def write_cycle_workbook(session: Session, book: SafeWorkbook, export: CycleExpo
     write_criteria(book, export)
     write_responses(session, book, export)
     write_evidence(session, book, export)
-    book.table(
-        s11_rows.flag_table(
-            flags=export.flags,
-            agencies={a.agency_id: a for a in export.agencies},
-            criteria=export.criteria_by_key,
-            standards={s.key: s for s in export.standards},
-        )
-    )
+    book.table(flag_table(export))
     book.table(
         s11_rows.action_table(
             export_service.cycle_actions(session, export.cycle, today=export.today)
@@ -268,20 +262,34 @@ def write_summary(book: SafeWorkbook, export: CycleExport) -> None:
         sheet.worksheet.insert_chart(first, len(table.columns) + 1, chart, {"object_position": 3})
 
 
-def write_heat_map(book: SafeWorkbook, export: CycleExport) -> None:
-    sheet = book.sheet("Heat map")
+def heat_map_table(export: CycleExport) -> Table:
+    """The heat map as the web page shows it (the sheet, and the page's CSV download)."""
     flag_counts: dict[int, int] = {}
     for flag in export.flags:
         flag_counts[flag.agency_id] = flag_counts.get(flag.agency_id, 0) + 1
-    table = s11_rows.heat_map_table(
+    return s11_rows.heat_map_table(
         agencies=export.agencies,
         standards=export.standards,
         scores=export.scores,
         self_scores=export.self_scores,
         flag_counts=flag_counts,
     )
+
+
+def flag_table(export: CycleExport, flags: list[Flag] | None = None) -> Table:
+    """The export's flags (or those given: a filtered few), most severe first."""
+    return s11_rows.flag_table(
+        flags=export.flags if flags is None else flags,
+        agencies={a.agency_id: a for a in export.agencies},
+        criteria=export.criteria_by_key,
+        standards={s.key: s for s in export.standards},
+    )
+
+
+def write_heat_map(book: SafeWorkbook, export: CycleExport) -> None:
+    sheet = book.sheet("Heat map")
     first = sheet.next_row
-    sheet.write_table(table)
+    sheet.write_table(heat_map_table(export))
     last = sheet.next_row - 2  # the footer row
     bands = score_bands(export)
     for low, high in s11_rows.heat_map_score_columns(export.standards, export.self_scores):

@@ -77,4 +77,5 @@ def download_evidence(partnership, cycle_id, assessment_id, item_id):
     return send_evidence_file(assessment, item)
 
 
+from . import exports as _exports  # noqa: E402,F401  (registers the downloads)
 from . import meeting as _meeting  # noqa: E402,F401  (registers the meeting pages)

@@ -1,0 +1,97 @@
+"""The PQA trackers as tables, for their CSV downloads: the action tracker and a cycle's
+returns tracker. Pure, like `s11_rows`: plain data in, a `Table` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from .rows import Column, Kind, Table, percent, yes_no
+from .s11_rows import ActionInfo
+
+ACTION_TRACKER_COLUMNS = [
+    Column("Agency", Kind.TEXT, 30),
+    Column("Sector", Kind.TEXT, 14),
+    Column("Source", Kind.TEXT, 16),
+    Column("Criterion", Kind.TEXT, 9),
+    Column("Case", Kind.TEXT, 12),
+    Column("Action", Kind.TEXT, 50),
+    Column("Owner", Kind.TEXT, 20),
+    Column("Due", Kind.DATE, 12),
+    Column("Status", Kind.TEXT, 11),
+    Column("Overdue", Kind.TEXT, 9),
+    Column("Days overdue", Kind.INTEGER, 9),
+    Column("Raised (UTC)", Kind.DATETIME, 16),
+    Column("Closed (UTC)", Kind.DATETIME, 16),
+    Column("Progress updates", Kind.INTEGER, 9),
+    Column("Latest progress", Kind.TEXT, 50),
+    Column("Latest progress on (UTC)", Kind.DATETIME, 16),
+]
+
+
+def action_tracker_table(actions: Iterable[ActionInfo]) -> Table:
+    """Every action the tracker shows, in its order (soonest due first)."""
+    rows = [
+        [
+            a.agency,
+            a.sector,
+            a.source,
+            a.criterion_code,
+            a.case_reference,
+            a.description,
+            a.owner,
+            a.due_on,
+            a.status,
+            yes_no(a.overdue_days is not None),
+            a.overdue_days,
+            a.raised_at,
+            a.closed_at,
+            a.updates,
+            a.latest_note or None,
+            a.latest_at,
+        ]
+        for a in actions
+    ]
+    return Table("Actions", ACTION_TRACKER_COLUMNS, rows)
+
+
+@dataclass(frozen=True)
+class TrackedReturn:
+    """One agency's return as the cycle page's returns tracker shows it."""
+
+    agency: str
+    sector: str
+    status: str
+    overdue: bool
+    percent_complete: int  # 0 to 100
+    last_activity_at: datetime | None = None
+    submitted_at: datetime | None = None
+
+
+RETURNS_TRACKER_COLUMNS = [
+    Column("Agency", Kind.TEXT, 30),
+    Column("Sector", Kind.TEXT, 14),
+    Column("Status", Kind.TEXT, 12),
+    Column("Overdue", Kind.TEXT, 9),
+    Column("Complete", Kind.PERCENT, 9),
+    Column("Last activity (UTC)", Kind.DATETIME, 16),
+    Column("Submitted (UTC)", Kind.DATETIME, 16),
+]
+
+
+def returns_tracker_table(returns: Iterable[TrackedReturn]) -> Table:
+    rows = [
+        [
+            r.agency,
+            r.sector,
+            r.status,
+            yes_no(r.overdue),
+            percent(r.percent_complete),
+            r.last_activity_at,
+            r.submitted_at,
+        ]
+        for r in returns
+    ]
+    return Table("Returns", RETURNS_TRACKER_COLUMNS, rows)
