@@ -87,6 +87,7 @@ class AuditEventType(StrEnum):
     TWO_FACTOR_ENABLED = "two_factor_enabled"
     TWO_FACTOR_DISABLED = "two_factor_disabled"
     TWO_FACTOR_RESET = "two_factor_reset"
+    RECORDS_PRUNED = "records_pruned"
 
 
 REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
@@ -167,6 +168,11 @@ REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
     AuditEventType.TWO_FACTOR_DISABLED: frozenset({"email"}),
     # A PQA administrator (or the command line) turned off someone else's two-factor.
     AuditEventType.TWO_FACTOR_RESET: frozenset({"email"}),
+    # `flask prune`: how many sign-in sessions and spent sign-in counters it deleted, and
+    # the retention setting it applied. It never deletes audit events.
+    AuditEventType.RECORDS_PRUNED: frozenset(
+        {"login_sessions", "login_throttles", "login_session_retention_days"}
+    ),
 }
 
 

@@ -17,9 +17,11 @@ from .services import users as user_service
 
 
 def init_app(app: Flask) -> None:
+    from .bench_seed.cli import bench_seed
     from .case_templates.cli import CASE_TEMPLATE_COMMANDS
     from .exports.cli import EXPORT_COMMANDS
     from .frameworks.cli import FRAMEWORK_COMMANDS
+    from .operations.cli import OPERATIONS_COMMANDS
     from .portability.cli import PORTABILITY_COMMANDS
 
     for command in (
@@ -27,10 +29,12 @@ def init_app(app: Flask) -> None:
         seed_demo,
         create_user,
         create_partnership,
+        bench_seed,
         *FRAMEWORK_COMMANDS,
         *CASE_TEMPLATE_COMMANDS,
         *EXPORT_COMMANDS,
         *PORTABILITY_COMMANDS,
+        *OPERATIONS_COMMANDS,
     ):
         app.cli.add_command(command)
 

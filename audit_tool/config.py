@@ -42,6 +42,16 @@ def default_settings(instance_path: Path) -> dict:
         "LOGIN_LOCKOUT": timedelta(minutes=15),
         # How long someone who gave the right password has to enter their two-factor code.
         "TWO_FACTOR_CODE_TIMEOUT": timedelta(minutes=5),
+        # How long `flask prune` keeps a sign-in session's record after it ended (signed
+        # out, ended by deactivation, or past the absolute timeout): long enough to look
+        # into a reported incident. The audit trail is never pruned.
+        "LOGIN_SESSION_RETENTION": timedelta(days=30),
+        # How many reverse proxies stand in front of the app and may be believed about
+        # the client's address and scheme (X-Forwarded-For, X-Forwarded-Proto). With 0,
+        # the peer's address is the client's: behind an unacknowledged proxy every
+        # sign-in would seem to come from the proxy, and one address's failure limit
+        # would lock everyone out together.
+        "TRUSTED_PROXIES": 0,
         "SESSION_COOKIE_NAME": "audit_tool_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -60,8 +70,9 @@ def _from_environment() -> dict:
             settings[name] = os.environ[name]
     if os.environ.get("AUDIT_TOOL_ENV"):
         settings["ENVIRONMENT"] = os.environ["AUDIT_TOOL_ENV"]
-    if os.environ.get("MAX_UPLOAD_BYTES"):
-        settings["MAX_UPLOAD_BYTES"] = int(os.environ["MAX_UPLOAD_BYTES"])
+    for name in ("MAX_UPLOAD_BYTES", "TRUSTED_PROXIES"):
+        if os.environ.get(name):
+            settings[name] = int(os.environ[name])
     return settings
 
 

@@ -294,3 +294,30 @@ def test_concurrent_failures_for_a_new_key_are_all_counted():
             (ThrottleScope.ADDRESS, processes * attempts),
         ]
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxies", "seen"),
+    [(0, "127.0.0.1 http"), (1, "203.0.113.7 https")],
+)
+def test_the_client_address_is_believed_from_trusted_proxies_only(
+    database_url, trusted_proxies, seen
+):
+    """Behind a proxy, the per-address limit must count each person's address, not the
+    proxy's; without a proxy, a client must not choose the address it is counted under."""
+    from flask import request
+
+    from audit_tool.access import public
+
+    app = make_app(database_url, TRUSTED_PROXIES=trusted_proxies)
+
+    @app.route("/address-seen")
+    @public
+    def address_seen():
+        return f"{request.remote_addr} {request.scheme}"
+
+    response = app.test_client().get(
+        "/address-seen", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
+    assert response.get_data(as_text=True) == seen
+    app.extensions["database"].engine.dispose()

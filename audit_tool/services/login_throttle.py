@@ -6,9 +6,9 @@ An account is keyed by the normalised email address typed, whether or not an acc
 has it: an unknown address is counted and locked exactly like a real one, so a lock
 says nothing about who has an account.
 
-Rows are reused, never deleted on a timer: a row's count starts again when its window
-has passed or its lock has run out. The table grows no faster than the audit trail,
-which records every failed attempt anyway.
+Rows are reused: a row's count starts again when its window has passed or its lock
+has run out. `flask prune` deletes spent rows (window passed, no lock running), which
+changes nothing a sign-in would see.
 """
 
 from __future__ import annotations
@@ -120,20 +120,22 @@ def clear_account_failures(session: Session, *, email: str) -> None:
 def _row_for_update(session: Session, *, scope: ThrottleScope, key: str, now: datetime):
     """The row for (scope, key), created if need be, locked for this transaction.
 
-    Two workers may see the first failure for a key at once: the insert ignores a
-    conflict on the unique key instead of failing, then the row is read FOR UPDATE
-    (PostgreSQL; SQLite already holds the write lock from BEGIN IMMEDIATE)."""
+    One upsert creates the row or, if it exists, updates it to itself: either way the
+    row is then locked until commit (PostgreSQL; SQLite already holds the write lock
+    from BEGIN IMMEDIATE). Two workers seeing a key's first failure at once both get
+    the row, and a successful sign-in or `prune` deleting it cannot slip in between
+    creating and reading it, as it could between an insert-or-ignore and a separate
+    SELECT FOR UPDATE."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(LoginThrottle)
-        .values(scope=scope, key=key, failures=0, window_started_at=now)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-    )
-    stmt = (
+    stmt = insert(LoginThrottle).values(scope=scope, key=key, failures=0, window_started_at=now)
+    row_id = session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["scope", "key"], set_={"failures": LoginThrottle.failures}
+        ).returning(LoginThrottle.id)
+    ).scalar_one()
+    return session.execute(
         select(LoginThrottle)
-        .where(LoginThrottle.scope == scope, LoginThrottle.key == key)
-        .with_for_update()
+        .where(LoginThrottle.id == row_id)
         .execution_options(populate_existing=True)
-    )
-    return session.execute(stmt).scalar_one()
+    ).scalar_one()

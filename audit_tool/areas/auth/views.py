@@ -61,7 +61,7 @@ def locked_message() -> str:
 
 def _attempt(email: str) -> SignInAttempt:
     # request.remote_addr is the peer's address; behind a reverse proxy it is the
-    # proxy's unless the app is configured to trust the proxy's forwarded headers.
+    # proxy's unless TRUSTED_PROXIES says how many proxies' forwarded headers to believe.
     return SignInAttempt(
         email=normalise_email(email),
         address=request.remote_addr or "unknown",

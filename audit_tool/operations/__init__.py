@@ -1,0 +1,1 @@
+"""Running the service: backups and restores, and other tasks for whoever operates it."""
