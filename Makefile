@@ -13,6 +13,7 @@ run: install assets db demo  ## Set everything up and serve on http://127.0.0.1:
 test: install-dev assets system-deps  ## Lint, then the whole suite on SQLite and on PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -c pyproject.toml -r audit_tool
 	$(BIN)/pytest
 	.ci/with-postgres $(BIN)/pytest
 

@@ -26,6 +26,7 @@ from .services import NotFound
 from .services.api_tokens import authenticate_token
 from .services.partnerships import get_partnership_by_slug, partnerships_for_user
 from .services.users import led_agency_ids, roles_in
+from .web.sessions import unsaved_form_page
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
@@ -150,6 +151,8 @@ def enforce_access():
         # cannot follow a redirect to the sign-in page, so it is answered 401 instead.
         return None
     if g.user is None:
+        if request.method == "POST" and g.get("timed_out"):
+            return unsaved_form_page()
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if g.user.password_change_required and request.endpoint not in (
         "auth.change_password",

@@ -51,7 +51,7 @@ def load_demo_returns(
     pqa: User,
     today: date,
 ) -> None:
-    rng = random.Random(11)  # noqa: S311 (demo data, not security)
+    rng = random.Random(11)  # noqa: S311 (demo data, not security)  # nosec B311
     previous = cycle_service.create_cycle(
         session,
         partnership=partnership,

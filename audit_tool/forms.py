@@ -187,13 +187,19 @@ class GovDateField(DateField):
         )
 
     def process_formdata(self, valuelist):
+        if valuelist:
+            # A browser sends the three boxes. A hand-made request may send more or fewer:
+            # read it as three too, so the page can show them again with an error instead
+            # of failing to draw the date input.
+            valuelist = [*valuelist[:3], "", "", ""][:3]
+            self.raw_data = valuelist
         if not valuelist or all(not part.strip() for part in valuelist):
             self.data = None
             self.raw_data = valuelist or None
             return
         parts = [part.strip() for part in valuelist]
-        if len(parts) != 3 or not all(parts):
-            missing = [n for n, p in zip(("day", "month", "year"), parts, strict=False) if not p]
+        if not all(parts):
+            missing = [n for n, p in zip(("day", "month", "year"), parts, strict=True) if not p]
             self.data = None
             raise ValueError(f"{self.label.text} must include a {' and '.join(missing)}")
         try:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import date, timedelta
 
-from audit_tool.frameworks.library import load_builtin
+from audit_tool.frameworks.library import draft_new_version, find_framework, load_builtin
 from audit_tool.models import (
+    Action,
+    ActionSource,
     AgeBand,
+    ApiToken,
+    Assessment,
     AuditCase,
     AuditCycle,
     CaseAuditRound,
@@ -17,17 +22,37 @@ from audit_tool.models import (
     CaseSection,
     CaseTemplate,
     CaseTemplateVersion,
+    Challenge,
+    Criterion,
+    EvidenceItem,
     FrameworkStatus,
+    FrameworkVersion,
+    LearningPoint,
+    LearningTheme,
+    Panel,
+    PanelAgency,
     Partnership,
     PlanType,
     QuestionKind,
     Role,
     RoundStatus,
+    SafeguardingConcern,
     Sector,
     User,
     utcnow,
 )
-from audit_tool.services import agencies, cycles, partnerships, users
+from audit_tool.services import (
+    actions,
+    agencies,
+    api_tokens,
+    case_moderation,
+    cycles,
+    evidence_files,
+    evidence_items,
+    panels,
+    partnerships,
+    users,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -184,20 +209,140 @@ class Factory:
             status=status,
         )
         self.session.add(audit_round)
-        for sequence, case_agencies in enumerate(agencies_per_case, start=1):
-            case = AuditCase(
-                partnership_id=partnership.id,
-                round=audit_round,
-                sequence=sequence,
-                reference=f"{version.template.reference_prefix}-{today.year}-{next(_counter):02d}",
-                age_band=AgeBand.AGE_5_9,
-                plan_type=PlanType.CHILD_PROTECTION,
-                selection_reason="Open to children's social care throughout the period",
-            )
-            self.session.add(case)
-            for agency in case_agencies:
-                self.session.add(
-                    CaseReturn(case=case, agency=agency, status=CaseReturnStatus.NOT_STARTED)
-                )
+        for case_agencies in agencies_per_case:
+            self.case(audit_round, case_agencies)
         self.session.flush()
         return audit_round
+
+    def case(self, audit_round: CaseAuditRound, agencies: list) -> AuditCase:
+        """One more case in the round, with a not-started return for each agency."""
+        prefix = audit_round.template_version.template.reference_prefix
+        case = AuditCase(
+            partnership_id=audit_round.partnership.id,
+            round=audit_round,
+            sequence=len(audit_round.cases) + 1,
+            reference=f"{prefix}-{date.today().year}-{next(_counter):02d}",
+            age_band=AgeBand.AGE_5_9,
+            plan_type=PlanType.CHILD_PROTECTION,
+            selection_reason="Open to children's social care throughout the period",
+        )
+        self.session.add(case)
+        for agency in agencies:
+            self.session.add(
+                CaseReturn(case=case, agency=agency, status=CaseReturnStatus.NOT_STARTED)
+            )
+        self.session.flush()
+        return case
+
+    def learning(self, case: AuditCase, *, by: User) -> LearningPoint:
+        return case_moderation.add_learning(
+            self.session, case=case, theme=LearningTheme.RECORDING, text="Record decisions", by=by
+        )
+
+    def concern(self, case: AuditCase, *, by: User) -> SafeguardingConcern:
+        return case_moderation.raise_concern(
+            self.session,
+            case=case,
+            description="Sibling not seen",
+            follow_up_by="Head of service",
+            follow_up_agency=None,
+            due_on=date.today() + timedelta(days=2),
+            today=date.today(),
+            by=by,
+        )
+
+    # Section 11 returns, panels and what hangs off them ------------------------------
+
+    def evidence_item(
+        self,
+        assessment: Assessment,
+        criterion: Criterion,
+        *,
+        by: User,
+        upload_folder: str | None = None,
+    ) -> EvidenceItem:
+        """An evidence item on an answer: a reference, or with `upload_folder` an uploaded
+        PDF stored there the way the upload page stores one."""
+        stored = None
+        if upload_folder is not None:
+            stored = evidence_files.store_upload(
+                stream=io.BytesIO(b"%PDF-1.7\n%%EOF\n"),
+                filename="policy.pdf",
+                upload_folder=upload_folder,
+                max_bytes=1024 * 1024,
+            )
+        return evidence_items.add_evidence_item(
+            self.session,
+            assessment=assessment,
+            criterion=criterion,
+            title="Safeguarding policy",
+            reference="Intranet",
+            stored=stored,
+            effective_on=None,
+            review_on=None,
+            by=by,
+        )
+
+    def panel(self, cycle: AuditCycle, *, chair: User, assessments: list, by: User) -> Panel:
+        """A scheduled panel next week, chaired by `chair`, with those returns attending."""
+        return panels.schedule_panel(
+            self.session,
+            cycle=cycle,
+            held_on=date.today() + timedelta(days=7),
+            starts_at="09:30",
+            place="Room 1",
+            chair=chair,
+            members=[],
+            assessments=assessments,
+            by=by,
+            today=date.today(),
+        )
+
+    def challenge(self, attendance: PanelAgency, criterion: Criterion, *, by: User) -> Challenge:
+        return panels.raise_challenge(
+            self.session,
+            attendance=attendance,
+            question="How do you know staff follow it?",
+            criterion=criterion,
+            standard=None,
+            by=by,
+        )
+
+    def action(
+        self,
+        assessment: Assessment,
+        *,
+        by: User,
+        criterion: Criterion | None = None,
+        attendance: PanelAgency | None = None,
+    ) -> Action:
+        """An action on the agency's tracker: agreed at `attendance`'s panel if given,
+        otherwise from the return."""
+        return actions.create_action(
+            self.session,
+            partnership=assessment.cycle.partnership,
+            agency=assessment.agency,
+            source=ActionSource.PANEL if attendance else ActionSource.RETURN,
+            description="Refresh safeguarding training",
+            owner="Head of training",
+            due_on=date.today() + timedelta(days=60),
+            today=date.today(),
+            by=by,
+            assessment=assessment,
+            criterion=criterion,
+            panel_agency=attendance,
+        )
+
+    def api_token(self, user: User, partnership: Partnership) -> ApiToken:
+        token, _ = api_tokens.create_token(
+            self.session, user=user, partnership=partnership, name="Power BI", by=user
+        )
+        return token
+
+    def framework_draft(
+        self, partnership: Partnership, *, by: User, framework_key: str = "s11-nine-standards"
+    ) -> FrameworkVersion:
+        """The partnership's own draft copy of a built-in framework."""
+        load_builtin(self.session)
+        builtin = find_framework(self.session, partnership=None, key=framework_key)
+        return draft_new_version(self.session, framework=builtin, partnership=partnership, by=by)

@@ -1,20 +1,23 @@
 """Every endpoint has an access decision, and the app enforces it for every role.
 
 Adding a route without listing it here fails `test_every_endpoint_is_listed`.
+
+Every route is then requested (GET and POST) as every role with the police's own
+objects, with the health trust's and with another partnership's. A refused request must
+leave every table and the upload folder exactly as they were, and no response may be
+cached.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
 
-from audit_tool.models import ActionSource, AuditEvent, Membership, Role
-from audit_tool.services import api_tokens
-from audit_tool.services.actions import create_action
+from audit_tool.models import Role, User
 
 from .factories import PASSWORD
+from .fingerprint import Fingerprinter, changed_tables, folder_listing
 
 PUBLIC = "public"
 SIGNED_IN = "signed in"
@@ -175,11 +178,20 @@ ACCESS = {
     # Workbooks and exports.
     "pqa.cycle_workbook": PQA,
     "agency.return_workbook": LEAD,
+    "pqa.actions_csv": PQA,
+    "pqa.cycle_returns_csv": PQA,
+    "pqa.dashboard_csv": PQA,
+    "pqa.flags_csv": PQA,
+    "pqa.case_round_workbook": PQA,
+    "pqa.case_round_analysis_csv": PQA,
+    "panel.dashboard_csv": PANEL,
+    "panel.flags_csv": PANEL,
+    "panel.case_round_workbook": PANEL,
+    "panel.case_round_analysis_csv": PANEL,
 }
 
 
-# Actors, in the order they make their requests (system admin last: its allowed POSTs
-# change the target user).
+# Actors, in the order they make their requests.
 ACTORS = ["anonymous", "police_lead", "panel", "other_pqa", "pqa", "system_admin"]
 ACTOR_ROLES = {
     "anonymous": None,
@@ -189,6 +201,10 @@ ACTOR_ROLES = {
     "pqa": {Role.PQA_ADMIN},
     "system_admin": {Role.PQA_ADMIN},  # a system admin acts as PQA everywhere
 }
+# The passes with someone else's objects leave out the signed-out visitor and the other
+# partnership's PQA: the role check refuses them before any object is loaded, which
+# the pass with the police's own objects already proves.
+OBJECT_ACTORS = ["police_lead", "panel", "pqa", "system_admin"]
 
 
 def test_every_endpoint_is_listed(app):
@@ -238,205 +254,337 @@ def _outcome(response) -> str:
     return "allowed"
 
 
-def _writes(session) -> tuple[int, int]:
-    session.expire_all()
-    return (
-        session.scalar(select(func.count()).select_from(AuditEvent)),
-        session.scalar(select(func.count()).select_from(Membership)),
-    )
+def _refused(response) -> bool:
+    """Turned away: not signed in, forbidden, or no such object (never a redirect to a
+    page that shows or saves something)."""
+    return response.status_code in (401, 403, 404) or _outcome(response) == "login"
 
 
-@pytest.fixture
-def target(make, world):
-    """The user and agency that POSTs act on, so actors never change each other."""
-    return make.user(world.partnership, Role.AGENCY_LEAD, world.health, name="Target Person")
+# Someone else's objects --------------------------------------------------------------
+#
+# Each pass builds a full set of objects (one for every URL argument) with the factories:
+# the police's own, the health trust's in the same partnership, and another
+# partnership's. The other sets are then put into the URLs, all together and (where a
+# URL names several objects) one at a time, so a child object is also tried under a
+# parent it does not belong to.
+
+# A panel the panel member does not sit on, and what belongs to it.
+OTHER_PANELS_OBJECTS = frozenset({"panel_id", "attendance_id", "challenge_id", "action_id"})
+# Pairs where the health trust's object does not belong to the police's: swapping one
+# without the other names a child under the wrong parent, which nobody may reach.
+PARENT_CHILD = frozenset(
+    {
+        ("assessment_id", "item_id"),
+        ("panel_id", "attendance_id"),
+        ("attendance_id", "challenge_id"),
+        ("attendance_id", "action_id"),
+        ("case_id", "learning_id"),
+    }
+)
 
 
-@pytest.fixture
-def police_return(make, world, session):
-    """The police lead's own return, with an answer, an evidence item and an action, so
-    agency pages are reached as their rightful user (other agencies get 404: see the
-    journey tests and test_actions)."""
-    from audit_tool.services import assessments as svc
-    from audit_tool.services import evidence_items
-
-    cycle = make.cycle(world.partnership)
-    assessment = next(a for a in cycle.assessments if a.agency_id == world.police.id)
-    criterion = svc.load_return(session, assessment).standards[0].entries[0].criterion
-    item = evidence_items.add_evidence_item(
-        session,
-        assessment=assessment,
-        criterion=criterion,
-        title="Policy",
-        reference="Intranet",
-        effective_on=None,
-        review_on=None,
-        by=world.police_lead,
-    )
-    action = create_action(
-        session,
-        partnership=world.partnership,
-        agency=world.police,
-        source=ActionSource.RETURN,
-        description="Refresh safeguarding training",
-        owner="Head of training",
-        due_on=date.today() + timedelta(days=60),
-        today=date.today(),
-        by=world.pqa,
-        assessment=assessment,
-        criterion=criterion,
-    )
-    session.flush()
-    return assessment, criterion, item, action
+@dataclass
+class MatrixWorld:
+    own: dict[str, object]  # URL arguments naming the police's own objects
+    other_agency: dict[str, object]  # the same names, pointing at the health trust's
+    other_partnership: dict[str, object]  # and at another partnership's
+    people: dict[str, User | None]
 
 
-@pytest.fixture
-def police_panel(world, session, police_return):
-    """A panel with the police return on it, chaired by the panel member, with one
-    challenge: panel pages are reached by a member of that panel."""
-    from audit_tool.services import panels
+def _section11_objects(make, *, cycle, agency, lead, chair, pqa, upload_folder) -> dict:
+    """An agency's return with an uploaded evidence item, a panel it attends (chaired by
+    `chair`) with a challenge and an agreed action."""
+    from audit_tool.services import assessments as returns
 
-    assessment, criterion, _, _ = police_return
-    panel = panels.schedule_panel(
-        session,
-        cycle=assessment.cycle,
-        held_on=date.today() + timedelta(days=7),
-        starts_at="09:30",
-        place="Room 1",
-        chair=world.panel,
-        members=[],
-        assessments=[assessment],
-        by=world.pqa,
-        today=date.today(),
-    )
+    assessment = next(a for a in cycle.assessments if a.agency_id == agency.id)
+    criterion = returns.load_return(make.session, assessment).standards[0].entries[0].criterion
+    item = make.evidence_item(assessment, criterion, by=lead, upload_folder=upload_folder)
+    panel = make.panel(cycle, chair=chair, assessments=[assessment], by=pqa)
     attendance = panel.attendances[0]
-    challenge = panels.raise_challenge(
-        session,
-        attendance=attendance,
-        question="Why?",
-        criterion=criterion,
-        standard=None,
-        by=world.panel,
-    )
-    session.flush()
-    return panel, attendance, challenge
-
-
-@pytest.fixture
-def api_token(world, session):
-    """One of world.pqa's API tokens, for the revoke page."""
-    token, _ = api_tokens.create_token(
-        session, user=world.pqa, partnership=world.partnership, name="Power BI", by=world.pqa
-    )
-    return token
-
-
-@pytest.fixture
-def case_audit(make, world, session):
-    """An open case-audit round with one case assigned to the police and health, a
-    learning point and an open safeguarding concern: case pages are reached by the
-    police lead, whose agency is on the case."""
-    from audit_tool.models import LearningPoint, LearningTheme, SafeguardingConcern
-
-    audit_round = make.case_round(world.partnership, [[world.police, world.health]])
-    case = audit_round.cases[0]
-    learning = LearningPoint(
-        case=case, theme=LearningTheme.RECORDING, text="Record decisions", by_id=world.pqa.id
-    )
-    concern = SafeguardingConcern(
-        partnership_id=world.partnership.id,
-        case=case,
-        description="Sibling not seen",
-        follow_up_by="Head of service",
-        due_on=date.today() + timedelta(days=2),
-        raised_by_id=world.pqa.id,
-    )
-    session.add_all([learning, concern])
-    session.flush()
-    return audit_round, learning, concern
-
-
-def _url_args(world, target, police_return, api_token, police_panel, case_audit):
-    membership = target.memberships[0]
-    assessment, criterion, item, action = police_return
-    panel, attendance, challenge = police_panel
-    audit_round, learning, concern = case_audit
-    case = audit_round.cases[0]
-    case_version = audit_round.template_version
+    challenge = make.challenge(attendance, criterion, by=chair)
+    action = make.action(assessment, by=chair, criterion=criterion, attendance=attendance)
     return {
-        "partnership_slug": world.partnership.slug,
-        "agency_id": world.health.id,
-        "user_id": target.id,
-        "membership_id": membership.id,
-        "cycle_id": assessment.cycle_id,
-        "version_id": assessment.cycle.framework_version_id,
+        "cycle_id": cycle.id,
+        "version_id": cycle.framework_version_id,
         "assessment_id": assessment.id,
         "criterion_id": criterion.id,
         "item_id": item.id,
-        "token_id": api_token.id,
-        "action_id": action.id,
         "panel_id": panel.id,
         "attendance_id": attendance.id,
         "challenge_id": challenge.id,
-        "round_id": audit_round.id,
-        "case_id": case.id,
-        "section_id": case_version.sections[0].id,
-        "learning_id": learning.id,
-        "concern_id": concern.id,
-        "case_template_id": case_version.template_id,
-        "case_version_id": case_version.id,
+        "action_id": action.id,
     }
 
 
-def test_route_access_matrix(
-    app,
-    world,
-    target,
-    police_return,
-    api_token,
-    police_panel,
-    case_audit,
-    make,
-    client_for,
-    session,
-):
+def _case_objects(make, case, *, pqa) -> dict:
+    audit_round = case.round
+    version = audit_round.template_version
+    return {
+        "round_id": audit_round.id,
+        "case_id": case.id,
+        "section_id": version.sections[0].id,
+        "learning_id": make.learning(case, by=pqa).id,
+        "concern_id": make.concern(case, by=pqa).id,
+        "case_template_id": version.template_id,
+        "case_version_id": version.id,
+    }
+
+
+@pytest.fixture
+def matrix_world(app, make, world) -> MatrixWorld:
+    uploads = app.config["UPLOAD_FOLDER"]
+    partnership, other = world.partnership, world.other_partnership
+
+    # The police's own objects. POSTs about people act on a target user and agency, so
+    # actors never change each other.
+    target = make.user(partnership, Role.AGENCY_LEAD, world.health, name="Target Person")
+    cycle = make.cycle(partnership)
+    audit_round = make.case_round(
+        partnership, [[world.police, world.health]], version=make.case_template(partnership)
+    )
+    own = {
+        "partnership_slug": partnership.slug,
+        "agency_id": world.health.id,
+        "user_id": target.id,
+        "membership_id": target.memberships[0].id,
+        "token_id": make.api_token(world.pqa, partnership).id,
+        **_section11_objects(
+            make,
+            cycle=cycle,
+            agency=world.police,
+            lead=world.police_lead,
+            chair=world.panel,
+            pqa=world.pqa,
+            upload_folder=uploads,
+        ),
+        **_case_objects(make, audit_round.cases[0], pqa=world.pqa),
+    }
+
+    # The health trust's, in the same cycle and round: a panel the panel member is not
+    # on, a case the police are not involved in, and another administrator's API token.
+    colleague_pqa = make.user(partnership, Role.PQA_ADMIN, name="Colleague Pqa")
+    health = _section11_objects(
+        make,
+        cycle=cycle,
+        agency=world.health,
+        lead=world.health_lead,
+        chair=make.user(partnership, Role.PANEL_MEMBER, name="Other Chair"),
+        pqa=world.pqa,
+        upload_folder=uploads,
+    )
+    health_case = make.case(audit_round, [world.health])
+    other_agency = {
+        **own,
+        **{key: health[key] for key in OTHER_PANELS_OBJECTS | {"assessment_id", "item_id"}},
+        **{
+            key: value
+            for key, value in _case_objects(make, health_case, pqa=world.pqa).items()
+            if key in ("case_id", "learning_id", "concern_id")
+        },
+        "token_id": make.api_token(colleague_pqa, partnership).id,
+    }
+
+    # Another partnership's, of every kind, including its own framework draft and its
+    # own case template.
+    draft = make.framework_draft(other, by=world.other_pqa)
+    other_round = make.case_round(other, [[world.other_agency]], version=make.case_template(other))
+    other_partnership = {
+        "partnership_slug": partnership.slug,
+        "agency_id": world.other_agency.id,
+        "user_id": world.other_lead.id,
+        "membership_id": world.other_lead.memberships[0].id,
+        "token_id": make.api_token(world.other_pqa, other).id,
+        **_section11_objects(
+            make,
+            cycle=make.cycle(other),
+            agency=world.other_agency,
+            lead=world.other_lead,
+            chair=make.user(other, Role.PANEL_MEMBER, name="Other Partnership Chair"),
+            pqa=world.other_pqa,
+            upload_folder=uploads,
+        ),
+        **_case_objects(make, other_round.cases[0], pqa=world.other_pqa),
+        "version_id": draft.id,
+        "criterion_id": draft.standards[0].criteria[0].id,
+    }
+    make.session.flush()
+
     admin = make.user(None, None, email="sysadmin@example.org", system_admin=True)
     people = {
+        "anonymous": None,
         "police_lead": world.police_lead,
         "panel": world.panel,
         "other_pqa": world.other_pqa,
         "pqa": world.pqa,
         "system_admin": admin,
     }
-    clients = {actor: client_for(people.get(actor)) for actor in ACTORS}
-    tokens = {}
-    for actor, client in clients.items():
-        page = "/login" if actor == "anonymous" else "/account/password"
-        tokens[actor] = client.csrf_token(page)
+    assert own.keys() == other_agency.keys() == other_partnership.keys()
+    return MatrixWorld(own, other_agency, other_partnership, people)
 
-    args = _url_args(world, target, police_return, api_token, police_panel, case_audit)
+
+class Requester:
+    """Makes each request as one actor inside a savepoint that is rolled back afterwards,
+    so every request meets the same data, and says what a request changed."""
+
+    def __init__(self, app, session, client_for, people) -> None:
+        self.clients = {actor: client_for(person) for actor, person in people.items()}
+        self.tokens = {
+            actor: client.csrf_token("/login" if people[actor] is None else "/account/password")
+            for actor, client in self.clients.items()
+        }
+        self.connection = session.connection()
+        self.upload_folder = app.config["UPLOAD_FOLDER"]
+        self.fingerprint = Fingerprinter(self.connection)
+        self.baseline = self.fingerprint()
+
+    def __call__(self, actor: str, method: str, url: str, *, check_unchanged) -> tuple:
+        """The response, and the tables (and upload folder) it changed if
+        `check_unchanged(response)` says it must have changed nothing."""
+        files_before = folder_listing(self.upload_folder)
+        savepoint = self.connection.begin_nested()
+        try:
+            client = self.clients[actor]
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": self.tokens[actor]})
+            response.close()
+            changed = []
+            if check_unchanged(response):
+                changed = changed_tables(self.baseline, self.fingerprint())
+                if folder_listing(self.upload_folder) != files_before:
+                    changed.append("(upload folder)")
+        finally:
+            savepoint.rollback()
+        return response, changed
+
+
+def _routes(app):
+    return [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+def test_route_access_matrix(app, session, client_for, matrix_world):
+    """Every route, as every role, with the police's own objects."""
+    request = Requester(app, session, client_for, matrix_world.people)
     failures = []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
-        url = rule.build({k: v for k, v in args.items() if k in rule.arguments})[1]
+    for rule, method in _routes(app):
+        url = rule.build({k: v for k, v in matrix_world.own.items() if k in rule.arguments})[1]
         decision = ACCESS[rule.endpoint]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            for actor in ACTORS:
-                if rule.endpoint == "auth.logout" and actor != "anonymous":
-                    continue  # signing out is covered in test_sessions; it ends the client
-                expected = _expected(decision, actor, rule.endpoint)
-                before = _writes(session)
-                if method == "GET":
-                    response = clients[actor].get(url)
-                else:
-                    response = clients[actor].post(url, data={"csrf_token": tokens[actor]})
-                got = _outcome(response)
-                if got != expected:
-                    failures.append(f"{method} {url} as {actor}: {got}, expected {expected}")
-                if expected != "allowed" and _writes(session) != before:
-                    failures.append(f"{method} {url} as {actor}: refused but data changed")
-    assert failures == []
+        for actor in ACTORS:
+            if rule.endpoint == "auth.logout" and actor != "anonymous":
+                continue  # signing out is covered in test_authentication; it ends the client
+            expected = _expected(decision, actor, rule.endpoint)
+            response, changed = request(
+                actor,
+                method,
+                url,
+                check_unchanged=lambda r, expected=expected: (
+                    expected != "allowed" or r.status_code >= 400
+                ),
+            )
+            got = _outcome(response)
+            where = f"{method} {url} as {actor}"
+            if got != expected:
+                failures.append(f"{where}: {got}, expected {expected}")
+            if changed:
+                failures.append(f"{where}: refused but changed {changed}")
+            if response.headers.get("Cache-Control") != "no-store":
+                failures.append(f"{where}: may be cached ({response.headers.get('Cache-Control')})")
+    assert failures == [], "\n".join(failures)
+
+
+def _variants(rule, own: dict, other: dict) -> list[frozenset[str]]:
+    """Which URL arguments to swap for the other objects: all of them, then each alone
+    when the URL names more than one object."""
+    swappable = frozenset(k for k in rule.arguments if own[k] != other[k])
+    if not swappable:
+        return []
+    singles = [frozenset({k}) for k in sorted(swappable)] if len(swappable) > 1 else []
+    return [swappable, *singles]
+
+
+def _names_wrong_parent(swapped: frozenset[str], arguments) -> bool:
+    return any(
+        (parent in swapped) != (child in swapped)
+        for parent, child in PARENT_CHILD
+        if parent in arguments and child in arguments
+    )
+
+
+def _must_refuse_other_agency(actor: str, endpoint: str, swapped, arguments) -> bool:
+    """Whether `actor` must be refused the health trust's objects (otherwise the request
+    may succeed: PQA sees every agency, panel members every return and case)."""
+    if actor == "police_lead" or _names_wrong_parent(swapped, arguments):
+        return True
+    if actor == "panel" and endpoint.startswith("panel."):
+        return bool(swapped & OTHER_PANELS_OBJECTS)
+    return "token_id" in swapped  # API tokens are personal, even to administrators
+
+
+def _must_refuse_other_partnership(actor: str, endpoint: str, *_) -> bool:
+    # The API's URLs name no partnership: a system admin administers every partnership
+    # and may read any cycle there (a PQA administrator gets 404 for another's).
+    return not (endpoint.startswith("api.") and actor == "system_admin")
+
+
+def _check_other_objects(app, session, client_for, matrix_world, other, must_refuse):
+    request = Requester(app, session, client_for, matrix_world.people)
+    failures = []
+    requests = 0
+    for rule, method in _routes(app):
+        for swapped in _variants(rule, matrix_world.own, other):
+            values = {**matrix_world.own, **{k: other[k] for k in swapped}}
+            url = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
+            for actor in OBJECT_ACTORS:
+                refuse = must_refuse(actor, rule.endpoint, swapped, rule.arguments)
+                response, changed = request(
+                    actor,
+                    method,
+                    url,
+                    check_unchanged=lambda r, refuse=refuse: refuse or r.status_code >= 400,
+                )
+                requests += 1
+                where = f"{method} {url} ({', '.join(sorted(swapped))} swapped) as {actor}"
+                if response.status_code >= 500 or (refuse and not _refused(response)):
+                    failures.append(f"{where}: {response.status_code}, expected 403 or 404")
+                if changed:
+                    failures.append(f"{where}: refused but changed {changed}")
+    return failures, requests
+
+
+def test_another_agencys_objects_are_refused_to_the_agency_lead(
+    app, session, client_for, matrix_world
+):
+    failures, requests = _check_other_objects(
+        app,
+        session,
+        client_for,
+        matrix_world,
+        matrix_world.other_agency,
+        _must_refuse_other_agency,
+    )
+    assert failures == [], "\n".join(failures)
+    assert requests > 300
+
+
+def test_another_partnerships_objects_are_refused_to_everyone(
+    app, session, client_for, matrix_world
+):
+    failures, requests = _check_other_objects(
+        app,
+        session,
+        client_for,
+        matrix_world,
+        matrix_world.other_partnership,
+        _must_refuse_other_partnership,
+    )
+    assert failures == [], "\n".join(failures)
+    assert requests > 900
 
 
 def test_signed_out_user_is_sent_to_sign_in_then_back(client, world):

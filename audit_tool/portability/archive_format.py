@@ -160,7 +160,7 @@ def validate_records(documents: Mapping[str, Any], *, files: set[str]) -> Index:
     index = Index()
     for record_type in TOP_LEVEL:
         member = record_type.member
-        assert member is not None  # noqa: S101 (top-level types always have a member)
+        assert member is not None  # noqa: S101 (top-level types always have a member)  # nosec B101
         document = documents.get(member)
         if not isinstance(document, list):
             raise ArchiveError(f"{member} must hold a list of records")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, flash, g, request, session
+from flask import current_app, flash, g, render_template, request, session, url_for
 
 from ..db import db
 from ..models import User, utcnow
@@ -40,6 +40,7 @@ def load_signed_in_user() -> None:
             f"You were signed out because you had not done anything for {minutes} minutes. "
             "Anything you saved has been kept."
         )
+        g.timed_out = True
         return
     login = load_login_session(
         db.session,
@@ -66,3 +67,30 @@ def begin_session_for(user: User) -> None:
 
 def end_browser_session() -> None:
     session.clear()
+
+
+# Form fields that are not what the person typed, or that must never be shown back.
+NOT_TYPED = frozenset({"csrf_token", "version", "then", "submit"})
+SECRET_FIELD_WORDS = ("password", "code", "token")
+
+
+def unsaved_form_page():
+    """The answer to a form sent just after the idle timeout signed its sender out.
+
+    Sending them to sign in would drop what they typed without a word. The form reached
+    here only with the CSRF token of the session that timed out, so it came from that
+    person's own page: show them back what they typed (escaped, never saved) to copy,
+    with a way to sign in and return to the page."""
+    typed = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in NOT_TYPED
+        and not any(word in name.lower() for word in SECRET_FIELD_WORDS)
+        and value.strip()
+    ]
+    page = render_template(
+        "auth/unsaved_form.html",
+        typed=typed,
+        sign_in_url=url_for("auth.login", next=request.path),
+    )
+    return page, 401

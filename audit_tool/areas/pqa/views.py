@@ -10,7 +10,7 @@ from ...access import partnership_role
 from ...audit_trail import list_events
 from ...db import commits, db
 from ...models import Role, Sector
-from ...services import DomainError, case_moderation, case_rounds
+from ...services import DomainError, NotFound, case_moderation, case_rounds
 from ...services import agencies as agency_service
 from ...services import cycles as cycle_service
 from ...services import partnerships as partnership_service
@@ -316,6 +316,10 @@ def _account_action(partnership, person, action, success_message):
         abort(400)
     try:
         action()
+    except NotFound:
+        # A role id that is not this person's here (another partnership's, say) names
+        # nothing this administrator may see.
+        abort(404)
     except DomainError as error:
         db.session.rollback()
         return _user_page(partnership, person, account_error=error.message)
