@@ -33,8 +33,10 @@ from audit_tool.models import (
 )
 from audit_tool.services import DomainError, NotFound
 
-from .conftest import audit_events, make_app
-from .databases import fresh_database_url
+from .conftest import audit_events
+from .library_helpers import cli_app_with_database, ok, run, stored_versions
+from .library_helpers import drop_at as _drop
+from .library_helpers import set_at as _set
 
 VALID = {
     "format": "audit-tool-case-template/1",
@@ -167,32 +169,6 @@ def test_shared_reading_rules_raise_this_formats_error():
     )
 
 
-def _set(path: str, value):
-    """A change to the valid file: `path` like "sections.1.questions.0.kind"."""
-
-    def change(data):
-        *parents, last = path.split(".")
-        target = data
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target[part]
-        target[int(last) if last.isdigit() else last] = value
-        return data
-
-    return change
-
-
-def _drop(path: str):
-    def change(data):
-        *parents, last = path.split(".")
-        target = data
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target[part]
-        del target[last]
-        return data
-
-    return change
-
-
 def _no_graded_question(data):
     data["sections"][1]["questions"][0]["kind"] = "yes_partly_no"
     return data
@@ -236,7 +212,10 @@ def _repeat_section_key(data):
             "sections[1].questions[0].kind: must be one of: graded, yes_partly_no, free_text",
         ),
         (_drop("sections.1.questions.0.kind"), "sections[1].questions[0].kind: is required"),
-        (_drop("sections.0.questions.1.wording"), "sections[0].questions[1].wording: is required"),
+        (
+            _drop("sections.0.questions.1.wording"),
+            "sections[0].questions[1].wording: is required",
+        ),
         (
             _set("sections.0.questions.1.wording", "x" * (MAX_TEXT_LENGTH + 1)),
             "sections[0].questions[1].wording: must be 20,000 characters or fewer",
@@ -510,36 +489,12 @@ def test_only_the_owner_publishes(session, world):
 
 @pytest.fixture
 def cli_app():
-    with fresh_database_url() as url:
-        app = make_app(url)
-        run(app, "init-db")
+    with cli_app_with_database() as app:
         yield app
-        app.extensions["database"].engine.dispose()
-
-
-def run(app, *args):
-    return app.test_cli_runner().invoke(args=[str(arg) for arg in args])
-
-
-def ok(app, *args):
-    result = run(app, *args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def _versions(app) -> list[tuple]:
-    with app.extensions["database"].write() as session:
-        rows = session.execute(
-            select(
-                CaseTemplate.key,
-                CaseTemplate.partnership_id,
-                CaseTemplateVersion.number,
-                CaseTemplateVersion.status,
-            )
-            .join(CaseTemplateVersion.template)
-            .order_by(CaseTemplate.id, CaseTemplateVersion.number)
-        )
-        return [tuple(row) for row in rows]
+    return stored_versions(app, CaseTemplate, CaseTemplateVersion)
 
 
 def test_load_case_templates_twice_loads_once(cli_app):
@@ -560,21 +515,16 @@ def test_export_import_round_trip_through_a_fresh_database(cli_app, tmp_path):
     assert first.read_bytes() == builtin.read_bytes()
     assert list(tmp_path.iterdir()) == [first]  # no temporary file left behind
 
-    with fresh_database_url() as url:
-        other = make_app(url)
-        try:
-            ok(other, "init-db")
-            ok(other, "create-partnership", "--name", "North Shire SCP", "--slug", "north")
-            result = ok(other, "import-case-template", first, "--partnership", "north")
-            assert "as a draft" in result.output
-            second = tmp_path / "second.json"
-            args = ["--key", "domestic-abuse", "--partnership", "north", "--out", second]
-            result = run(other, "export-case-template", *args)
-            assert result.exit_code != 0 and "no published version" in result.output
-            ok(other, "export-case-template", *args, "--version", 1)
-            assert _versions(other) == [("domestic-abuse", 1, 1, FrameworkStatus.DRAFT)]
-        finally:
-            other.extensions["database"].engine.dispose()
+    with cli_app_with_database() as other:
+        ok(other, "create-partnership", "--name", "North Shire SCP", "--slug", "north")
+        result = ok(other, "import-case-template", first, "--partnership", "north")
+        assert "as a draft" in result.output
+        second = tmp_path / "second.json"
+        args = ["--key", "domestic-abuse", "--partnership", "north", "--out", second]
+        result = run(other, "export-case-template", *args)
+        assert result.exit_code != 0 and "no published version" in result.output
+        ok(other, "export-case-template", *args, "--version", 1)
+        assert _versions(other) == [("domestic-abuse", 1, 1, FrameworkStatus.DRAFT)]
     assert second.read_bytes() == first.read_bytes()
 
 

@@ -9,43 +9,18 @@ from sqlalchemy import func, select
 
 from audit_tool.models import Framework, FrameworkStatus, FrameworkVersion
 
-from .conftest import make_app
-from .databases import fresh_database_url
+from .library_helpers import cli_app_with_database, ok, run, stored_versions
 from .test_framework_format import valid
 
 
 @pytest.fixture
 def cli_app():
-    with fresh_database_url() as url:
-        app = make_app(url)
-        run(app, "init-db")
+    with cli_app_with_database() as app:
         yield app
-        app.extensions["database"].engine.dispose()
-
-
-def run(app, *args):
-    return app.test_cli_runner().invoke(args=[str(arg) for arg in args])
-
-
-def ok(app, *args):
-    result = run(app, *args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def _versions(app) -> list[tuple[str, int | None, int, FrameworkStatus]]:
-    with app.extensions["database"].write() as session:
-        rows = session.execute(
-            select(
-                Framework.key,
-                Framework.partnership_id,
-                FrameworkVersion.number,
-                FrameworkVersion.status,
-            )
-            .join(FrameworkVersion.framework)
-            .order_by(Framework.id, FrameworkVersion.number)
-        )
-        return [tuple(row) for row in rows]
+    return stored_versions(app, Framework, FrameworkVersion)
 
 
 def _version_count(app) -> int:
@@ -70,28 +45,23 @@ def test_round_trip_through_a_fresh_database(cli_app, tmp_path):
     assert json.loads(first.read_text(encoding="utf-8"))["format"] == "audit-tool-framework/1"
     assert list(tmp_path.iterdir()) == [first]  # no temporary file left behind
 
-    with fresh_database_url() as url:
-        other = make_app(url)
-        try:
-            ok(other, "init-db")
-            ok(other, "create-partnership", "--name", "North Shire SCP", "--slug", "north")
-            result = ok(other, "import-framework", first, "--partnership", "north")
-            assert "as a draft" in result.output
-            second = tmp_path / "second.json"
-            ok(
-                other,
-                "export-framework",
-                "--framework",
-                "s11-nine-standards",
-                "--partnership",
-                "north",
-                "--version",
-                "1",
-                "--out",
-                second,
-            )
-        finally:
-            other.extensions["database"].engine.dispose()
+    with cli_app_with_database() as other:
+        ok(other, "create-partnership", "--name", "North Shire SCP", "--slug", "north")
+        result = ok(other, "import-framework", first, "--partnership", "north")
+        assert "as a draft" in result.output
+        second = tmp_path / "second.json"
+        ok(
+            other,
+            "export-framework",
+            "--framework",
+            "s11-nine-standards",
+            "--partnership",
+            "north",
+            "--version",
+            "1",
+            "--out",
+            second,
+        )
     assert second.read_bytes() == first.read_bytes()
 
 

@@ -16,6 +16,9 @@ from audit_tool.frameworks.format import (
 )
 from audit_tool.frameworks.library import BUILTIN_DIR, builtin_specs
 
+from .library_helpers import drop_at as _drop
+from .library_helpers import set_at as _set
+
 VALID = {
     "format": "audit-tool-framework/1",
     "key": "local-s11",
@@ -205,32 +208,6 @@ def test_absurd_json_is_refused_cleanly():
 # Structure and values --------------------------------------------------------------------
 
 
-def _set(path: str, value):
-    """A change to the valid file: `path` like "standards.0.criteria.0.code"."""
-
-    def change(data):
-        *parents, last = path.split(".")
-        target = data
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target[part]
-        target[int(last) if last.isdigit() else last] = value
-        return data
-
-    return change
-
-
-def _drop(path: str):
-    def change(data):
-        *parents, last = path.split(".")
-        target = data
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target[part]
-        del target[last]
-        return data
-
-    return change
-
-
 CRITERION = "standards.1.criteria.0"
 AT_CRITERION = "standards[1].criteria[0]"
 
@@ -252,7 +229,10 @@ AT_CRITERION = "standards[1].criteria[0]"
         (_drop(f"{CRITERION}.wording"), f"{AT_CRITERION}.wording: is required"),
         (_set(f"{CRITERION}.title", "   "), f"{AT_CRITERION}.title: must not be empty"),
         (_set(f"{CRITERION}.titel", "x"), f"{AT_CRITERION}.titel: is not a known field"),
-        (_set(f"{CRITERION}.essential", "yes"), f"{AT_CRITERION}.essential: must be true or false"),
+        (
+            _set(f"{CRITERION}.essential", "yes"),
+            f"{AT_CRITERION}.essential: must be true or false",
+        ),
         (_set(f"{CRITERION}.allow_na", 1), f"{AT_CRITERION}.allow_na: must be true or false"),
         (_set("standards.0", "ST01"), "standards[0]: must be an object"),
         (_set("standards", {}), "standards: must be a list"),

@@ -8,31 +8,31 @@ areas for development and recommendations: those three are not questions in the 
 but part of every section (fields of `SectionReturn`), so a file cannot leave them out.
 
 The reading rules (JSON errors by line and column; unknown, repeated or missing fields;
-keys; text lengths; hidden control characters) are the framework format's, used from
-`frameworks.format` so that the two formats cannot drift apart. Like that module, this
-one is pure and reports every problem with the place at fault, such as
+keys; text lengths; hidden control characters) are the ones every library format shares,
+in `versioned_library.file_format`, so that the formats cannot drift apart. This module
+is pure and reports every problem with the place at fault, such as
 `sections[2].questions[0].kind`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..frameworks.format import (
+from ..models import QuestionKind
+from ..versioned_library.file_format import (
     KEY_LENGTH,
     MAX_TEXT_LENGTH,
     NAME_LENGTH,
     TITLE_LENGTH,
-    FrameworkFormatError,
-    _check_format,
-    _claim,
-    _load,
-    _Object,
+    Fields,
+    FormatError,
+    check_format,
+    claim,
+    parse,
+    to_json,
 )
-from ..models import QuestionKind
 
 FORMAT = "audit-tool-case-template/1"
 
@@ -49,7 +49,7 @@ REFLECTION_PROMPTS = (
 _REFLECTION_FIELDS = frozenset(field for field, _ in REFLECTION_PROMPTS)
 
 
-class CaseTemplateFormatError(FrameworkFormatError):
+class CaseTemplateFormatError(FormatError):
     """A template file that cannot be used. The message names the place at fault."""
 
 
@@ -84,18 +84,12 @@ class CaseTemplateSpec:
 
 def parse_template(text: str) -> CaseTemplateSpec:
     """Read and check a template file."""
-    try:
-        return _template(_load(text))
-    except CaseTemplateFormatError:
-        raise
-    except FrameworkFormatError as error:
-        # Raised by the shared reading rules: same message, this format's error.
-        raise CaseTemplateFormatError(error.message) from None
+    return parse(text, _template, error=CaseTemplateFormatError)
 
 
 def _template(root: Any) -> CaseTemplateSpec:
-    _check_format(root, FORMAT)
-    obj = _Object(
+    check_format(root, FORMAT)
+    obj = Fields(
         root,
         "",
         fields={"format", "key", "name", "theme", "reference_prefix", "description", "sections"},
@@ -114,7 +108,7 @@ def _template(root: Any) -> CaseTemplateSpec:
     seen_questions: dict[str, str] = {}
     for value, path in obj.items("sections", at_least=1, too_few="must have at least one section"):
         section = _section(value, path, seen_questions)
-        _claim(seen_sections, section.key, f"{path}.key")
+        claim(seen_sections, section.key, f"{path}.key")
         sections.append(section)
     return CaseTemplateSpec(
         key=key,
@@ -127,7 +121,7 @@ def _template(root: Any) -> CaseTemplateSpec:
 
 
 def _section(value: Any, path: str, seen_questions: dict[str, str]) -> SectionSpec:
-    obj = _Object(value, path, fields={"key", "title", "summary", "questions"})
+    obj = Fields(value, path, fields={"key", "title", "summary", "questions"})
     key = obj.key("key", max_length=KEY_LENGTH)
     title = obj.text("title", max_length=TITLE_LENGTH)
     summary = obj.text("summary", max_length=MAX_TEXT_LENGTH, required=False, lines=True)
@@ -138,7 +132,7 @@ def _section(value: Any, path: str, seen_questions: dict[str, str]) -> SectionSp
         question = _question(question_value, question_path)
         # Unique across the template, not only the section: answers are compared
         # between versions and rounds by question key, even if a question moves section.
-        _claim(seen_questions, question.key, f"{question_path}.key")
+        claim(seen_questions, question.key, f"{question_path}.key")
         questions.append(question)
     # The meeting's consolidated judgement per section is a grade; a section with
     # nothing graded would give the agencies' grades nothing to compare.
@@ -150,7 +144,7 @@ def _section(value: Any, path: str, seen_questions: dict[str, str]) -> SectionSp
 
 
 def _question(value: Any, path: str) -> QuestionSpec:
-    obj = _Object(value, path, fields={"key", "kind", "wording", "guidance"})
+    obj = Fields(value, path, fields={"key", "kind", "wording", "guidance"})
     key = obj.key("key", max_length=KEY_LENGTH)
     if key in _REFLECTION_FIELDS:
         raise CaseTemplateFormatError(
@@ -201,9 +195,8 @@ def spec_to_data(spec: CaseTemplateSpec) -> dict[str, Any]:
     }
 
 
-def data_to_json(data: dict[str, Any]) -> str:
-    """The same data always gives the same bytes."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+# The file for `spec_to_data`'s data: the same data always gives the same bytes.
+data_to_json = to_json
 
 
 def spec_to_json(spec: CaseTemplateSpec) -> str:

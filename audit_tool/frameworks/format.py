@@ -5,14 +5,15 @@ means the same thing in any deployment. The built-in files under `builtin/` diff
 one way only: they name a scale from `builtin/scales.json` by its key, and the loader
 passes those scales in.
 
-Everything here is pure: no database, no Flask. Every problem is reported with the place
-at fault, either a line and column (JSON syntax) or a path such as
-`standards[2].criteria[0].code`, so a person fixing a file by hand can find it.
+Everything here is pure: no database, no Flask. The reading rules every library format
+shares (JSON errors by line and column, fields, keys, text) are in
+`versioned_library.file_format`; this module adds the framework's own: scales, levels,
+scores, colours and sectors. Every problem names the place at fault, such as
+`standards[2].criteria[0].code`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,41 +21,38 @@ from decimal import Decimal
 from typing import Any
 
 from ..models import Sector
+from ..versioned_library.file_format import (
+    KEY_LENGTH,
+    MAX_TEXT_LENGTH,
+    NAME_LENGTH,
+    TITLE_LENGTH,
+    Fields,
+    FormatError,
+    check_format,
+    claim,
+    parse,
+    to_json,
+)
 
 FORMAT = "audit-tool-framework/1"
 SCALES_FORMAT = "audit-tool-scales/1"
 
-# Lengths match the model columns. Text columns are unbounded in the database; the
-# limit is the one the edit forms apply, so anything imported can be edited again.
-KEY_LENGTH = 64
+# Lengths match the model columns (the ones every format shares are in file_format).
 LEVEL_KEY_LENGTH = 32
-NAME_LENGTH = 200
-TITLE_LENGTH = 200
 CODE_LENGTH = 16
 LABEL_LENGTH = 100
-MAX_TEXT_LENGTH = 20_000
 
 MIN_LEVELS = 2
 MAX_SCORE = Decimal(100)
 # Scores are stored as Numeric(5, 1): a second decimal place would be silently rounded.
 SCORE_STEP = Decimal("0.1")
 
-# Keys are identifiers people type on the command line and compare across versions.
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
-# The same rule as the forms: control characters hide content and break exports.
-# Multi-line text may hold line breaks and tabs.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SECTORS = tuple(sector.value for sector in Sector)
 
 
-class FrameworkFormatError(ValueError):
+class FrameworkFormatError(FormatError):
     """A framework file that cannot be used. The message names the place at fault."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -115,8 +113,16 @@ def parse_framework(text: str, *, scales: Mapping[str, ScaleSpec] | None = None)
     `scales` is for the built-in files only: with it, `"scale"` may name one of these
     scales by key instead of writing it out.
     """
-    root = _load(text)
-    _check_format(root, FORMAT)
+    return parse(text, lambda root: _framework(root, scales), error=FrameworkFormatError)
+
+
+def parse_scales(text: str) -> dict[str, ScaleSpec]:
+    """Read the built-in scales file ("audit-tool-scales/1"), keyed by scale key."""
+    return parse(text, _scales, error=FrameworkFormatError)
+
+
+def _framework(root: Any, scales: Mapping[str, ScaleSpec] | None) -> FrameworkSpec:
+    check_format(root, FORMAT)
     obj = _Object(root, "", fields={"format", "key", "name", "description", "scale", "standards"})
     key = obj.key("key", max_length=KEY_LENGTH)
     name = obj.text("name", max_length=NAME_LENGTH)
@@ -130,77 +136,23 @@ def parse_framework(text: str, *, scales: Mapping[str, ScaleSpec] | None = None)
         "standards", at_least=1, too_few="must have at least one standard"
     ):
         standard = _standard(value, path, seen_criteria)
-        _claim(seen_standards, standard.key, f"{path}.key")
+        claim(seen_standards, standard.key, f"{path}.key")
         standards.append(standard)
     return FrameworkSpec(
         key=key, name=name, description=description, scale=scale, standards=tuple(standards)
     )
 
 
-def parse_scales(text: str) -> dict[str, ScaleSpec]:
-    """Read the built-in scales file ("audit-tool-scales/1"), keyed by scale key."""
-    root = _load(text)
-    _check_format(root, SCALES_FORMAT)
+def _scales(root: Any) -> dict[str, ScaleSpec]:
+    check_format(root, SCALES_FORMAT)
     obj = _Object(root, "", fields={"format", "scales"})
     scales: dict[str, ScaleSpec] = {}
     seen: dict[str, str] = {}
     for value, path in obj.items("scales", at_least=1, too_few="must have at least one scale"):
         scale = _scale(value, path)
-        _claim(seen, scale.key, f"{path}.key")
+        claim(seen, scale.key, f"{path}.key")
         scales[scale.key] = scale
     return scales
-
-
-def _load(text: str) -> Any:
-    try:
-        return json.loads(
-            text,
-            parse_float=Decimal,  # exact scores: 33.3 stays 33.3
-            parse_constant=_NotANumber,
-            object_pairs_hook=_JSONObject.from_pairs,
-        )
-    except json.JSONDecodeError as error:
-        raise FrameworkFormatError(
-            f"line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from None
-    except RecursionError:
-        raise FrameworkFormatError("the file is nested too deeply to read") from None
-    except ValueError as error:  # for example an integer with thousands of digits
-        raise FrameworkFormatError(f"the file is not valid JSON: {error}") from None
-
-
-class _NotANumber:
-    """NaN and Infinity, which Python's JSON reader accepts but JSON does not. Kept as a
-    value of its own so the field holding it fails its type check, with its path."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-class _JSONObject(dict):
-    """A JSON object that remembers fields given more than once (JSON readers normally
-    keep the last silently, which would hide a mistake in a hand-edited file)."""
-
-    repeated: tuple[str, ...] = ()
-
-    @classmethod
-    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JSONObject:
-        obj = cls(pairs)
-        if len(obj) != len(pairs):
-            names = [name for name, _ in pairs]
-            obj.repeated = tuple(sorted({name for name in names if names.count(name) > 1}))
-        return obj
-
-
-def _check_format(root: Any, expected: str) -> None:
-    # Checked before anything else: a file of another kind would otherwise fail on its
-    # first unknown field, which says less about what is wrong.
-    if not isinstance(root, dict):
-        raise FrameworkFormatError("top level: must be a JSON object")
-    if "format" not in root:
-        raise FrameworkFormatError(f'format: is required and must be "{expected}"')
-    if root["format"] != expected:
-        raise FrameworkFormatError(f'format: must be "{expected}"')
 
 
 def _framework_scale(obj: _Object, scales: Mapping[str, ScaleSpec] | None) -> ScaleSpec:
@@ -229,7 +181,7 @@ def _scale(value: Any, path: str) -> ScaleSpec:
         "levels", at_least=MIN_LEVELS, too_few=f"must have at least {MIN_LEVELS} levels"
     ):
         level = _level(level_value, level_path)
-        _claim(seen, level.key, f"{level_path}.key")
+        claim(seen, level.key, f"{level_path}.key")
         if levels and level.score <= levels[-1].score:
             lower_path = f"{obj.at('levels')}[{len(levels) - 1}]"
             raise FrameworkFormatError(
@@ -278,7 +230,7 @@ def _standard(value: Any, path: str, seen_criteria: dict[str, str]) -> StandardS
         criterion = _criterion(criterion_value, criterion_path)
         # Unique across the framework, not only the standard: answers are carried
         # between versions by criterion key, even if a criterion moves standard.
-        _claim(seen_criteria, criterion.key, f"{criterion_path}.key")
+        claim(seen_criteria, criterion.key, f"{criterion_path}.key")
         criteria.append(criterion)
     return StandardSpec(key=key, code=code, title=title, summary=summary, criteria=tuple(criteria))
 
@@ -301,73 +253,9 @@ def _criterion(value: Any, path: str) -> CriterionSpec:
     )
 
 
-def _claim(seen: dict[str, str], key: str, path: str) -> None:
-    if key in seen:
-        raise FrameworkFormatError(f'{path}: "{key}" is already used by {seen[key]}')
-    seen[key] = path.removesuffix(".key")
-
-
-class _Object:
-    """One JSON object being read. Fields not in `fields` are refused, so a misspelt
-    field is reported rather than quietly ignored. Optional fields take the defaults
-    the model columns have (empty text, false, no sectors)."""
-
-    def __init__(self, value: Any, path: str, *, fields: set[str]) -> None:
-        where = path or "top level"
-        if not isinstance(value, dict):
-            raise FrameworkFormatError(f"{where}: must be an object")
-        repeated = getattr(value, "repeated", ())
-        if repeated:
-            raise FrameworkFormatError(f'{where}: has the field "{repeated[0]}" more than once')
-        unknown = sorted(value.keys() - fields)
-        if unknown:
-            raise FrameworkFormatError(f"{self._join(path, unknown[0])}: is not a known field")
-        self.value = value
-        self.path = path
-
-    @staticmethod
-    def _join(path: str, name: str) -> str:
-        return f"{path}.{name}" if path else name
-
-    def at(self, name: str) -> str:
-        return self._join(self.path, name)
-
-    def get(self, name: str) -> Any:
-        if name not in self.value:
-            raise FrameworkFormatError(f"{self.at(name)}: is required")
-        return self.value[name]
-
-    def text(
-        self, name: str, *, max_length: int, required: bool = True, lines: bool = False
-    ) -> str:
-        if not required and name not in self.value:
-            return ""
-        value = self.get(name)
-        path = self.at(name)
-        if not isinstance(value, str):
-            raise FrameworkFormatError(f"{path}: must be a string")
-        if required and not value.strip():
-            raise FrameworkFormatError(f"{path}: must not be empty")
-        if len(value) > max_length:
-            raise FrameworkFormatError(f"{path}: must be {max_length:,} characters or fewer")
-        if (_CONTROL if lines else _SINGLE_LINE_CONTROL).search(value):
-            raise FrameworkFormatError(f"{path}: must not include hidden control characters")
-        return value
-
-    def key(self, name: str, *, max_length: int) -> str:
-        value = self.text(name, max_length=max_length)
-        if not _KEY.fullmatch(value):
-            raise FrameworkFormatError(
-                f"{self.at(name)}: must start with a letter or number and only include "
-                "letters, numbers, hyphens, underscores and full stops"
-            )
-        return value
-
-    def flag(self, name: str) -> bool:
-        value = self.value.get(name, False)
-        if not isinstance(value, bool):
-            raise FrameworkFormatError(f"{self.at(name)}: must be true or false")
-        return value
+class _Object(Fields):
+    """The shared reading rules, and the values only frameworks have: colours, scores
+    and sectors (left out, no sectors: the criterion applies to every sector)."""
 
     def colour(self, name: str) -> str:
         value = self.get(name)
@@ -405,15 +293,6 @@ class _Object:
             if sector in value[:index]:
                 raise FrameworkFormatError(f'{path}[{index}]: "{sector}" is listed more than once')
         return tuple(value)
-
-    def items(self, name: str, *, at_least: int, too_few: str) -> list[tuple[Any, str]]:
-        value = self.get(name)
-        path = self.at(name)
-        if not isinstance(value, list):
-            raise FrameworkFormatError(f"{path}: must be a list")
-        if len(value) < at_least:
-            raise FrameworkFormatError(f"{path}: {too_few}")
-        return [(item, f"{path}[{index}]") for index, item in enumerate(value)]
 
 
 # Writing ------------------------------------------------------------------------------
@@ -467,7 +346,7 @@ def spec_to_json(spec: FrameworkSpec) -> str:
             for standard in spec.standards
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return to_json(data)
 
 
 def _number(score: Decimal) -> int | float:

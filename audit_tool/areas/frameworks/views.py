@@ -21,8 +21,7 @@ pqa_only = partnership_role(Role.PQA_ADMIN)
 @bp.route("/")
 @pqa_only
 def index(partnership):
-    frameworks = library.frameworks_for(db.session, partnership)
-    rows = [(f, library.visible_versions(f, partnership)) for f in frameworks]
+    rows = library.LIBRARY.listing(db.session, partnership)
     return render_template("frameworks/index.html", partnership=partnership, rows=rows)
 
 

@@ -18,8 +18,7 @@ from .views import bp, pqa_only
 @bp.route("/case-templates")
 @pqa_only
 def case_templates(partnership):
-    templates = library.templates_for(db.session, partnership)
-    rows = [(t, library.visible_versions(t, partnership)) for t in templates]
+    rows = library.LIBRARY.listing(db.session, partnership)
     return render_template("case_templates/index.html", partnership=partnership, rows=rows)
 
 
