@@ -105,16 +105,29 @@ class _Mean:
         self._high = max(self._high, value)
 
     def value(self) -> float | None:
+        totals = self.totals()
+        return None if totals is None else _divide(totals)
+
+    def totals(self) -> Totals | None:
         if not self._weights:
             return None
-        mean = math.fsum(self._products) / math.fsum(self._weights)
-        # A true mean lies between the lowest and highest value, but the division can land
-        # one rounding step outside: two blues (100) weighted 0.1 and 0.7 give
-        # 100.00000000000001, above the top of the scale, and two greens (80) weighted 0.1
-        # and 0.2 give 79.99999999999999. Clamping makes equal scores give exactly that
-        # score, and cannot make a higher value give a lower mean, because the mean and
-        # both bounds only rise with it.
-        return min(max(mean, self._low), self._high)
+        return (math.fsum(self._products), math.fsum(self._weights), self._low, self._high)
+
+
+# What a weighted mean is made of: Σ w·s and Σ w over the scores, and the lowest and
+# highest score. Totals of groups add up to the totals of their union.
+Totals = tuple[float, float, float, float]
+
+
+def _divide(totals: Totals) -> float:
+    weighted, weight, low, high = totals
+    # A true mean lies between the lowest and highest value, but the division can land one
+    # rounding step outside: two blues (100) weighted 0.1 and 0.7 give 100.00000000000001,
+    # above the top of the scale, and two greens (80) weighted 0.1 and 0.2 give
+    # 79.99999999999999. Clamping makes equal scores give exactly that score, and cannot
+    # make a higher value give a lower mean, because the mean and both bounds only rise
+    # with it.
+    return min(max(weighted / weight, low), high)
 
 
 def _checked(answers: Iterable[Scored]) -> Iterator[Scored]:
@@ -312,4 +325,62 @@ def summarise(answers: Iterable[Scored]) -> Summary:
         partnership_standard=_per_standard(agency_standard),
         partnership=_plain_mean(agency.values()),
         distributions=criterion_distributions(answers),
+    )
+
+
+def totals(answers: Iterable[Scored]) -> Totals | None:
+    """The totals `weighted_score` divides (Σ w·s and Σ w over the effective scores, the
+    lowest and the highest), for callers that add groups up; None when nothing is scored."""
+    mean = _Mean()
+    for answer in _checked(answers):
+        score = effective_score(answer)
+        if score is not None:
+            mean.add(score, answer.weight)
+    return mean.totals()
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The scores of a `Summary`, without the rating distributions."""
+
+    agency_standard: dict[tuple[int, str], float | None]
+    agency: dict[int, float | None]
+    partnership_standard: dict[str, float | None]
+    partnership: float | None
+
+
+def scores_from_totals(cells: Iterable[tuple[int, str, Totals | None]]) -> Scores:
+    """The scores `summarise` gives, from the totals of each agency's answers on each
+    standard (None where it scored nothing there), for callers whose database adds the
+    answers up. Each (agency, standard) may appear once. An agency's totals are the sum of
+    its standards', so its score is still over all its answers; means divide and clamp as
+    `weighted_score` does. The results equal `summarise`'s except in the last bits, since
+    the additions happen in another order (`fsum` here, the database's own sum there)."""
+    agency_standard: dict[tuple[int, str], float | None] = {}
+    by_agency: dict[int, list[float] | None] = {}
+    for agency_id, standard_key, group in cells:
+        key = (agency_id, standard_key)
+        if key in agency_standard:
+            raise ValueError(f"agency {agency_id} has more than one total for {standard_key!r}")
+        agency_standard[key] = None if group is None else _divide(group)
+        running = by_agency.setdefault(agency_id, None)
+        if group is None:
+            continue
+        if running is None:
+            by_agency[agency_id] = list(group)
+        else:
+            running[0] += group[0]
+            running[1] += group[1]
+            running[2] = min(running[2], group[2])
+            running[3] = max(running[3], group[3])
+    agency = {
+        agency_id: None if running is None else _divide(tuple(running))
+        for agency_id, running in sorted(by_agency.items())
+    }
+    agency_standard = dict(sorted(agency_standard.items()))
+    return Scores(
+        agency_standard=agency_standard,
+        agency=agency,
+        partnership_standard=_per_standard(agency_standard),
+        partnership=_plain_mean(agency.values()),
     )

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # In the order they run: the quick data benchmarks first, the long load test last.
-BENCHMARKS = ["dashboard"]
+BENCHMARKS = ["dashboard", "statements", "exports", "load"]
 
 
 def main(argv: list[str]) -> None:

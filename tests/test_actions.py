@@ -84,6 +84,19 @@ def _new_action(session, world, agency, *, due_on=LATER, today=TODAY, descriptio
     )
 
 
+def _many_actions(session, world, count: int, agency=None) -> None:
+    """`count` actions due on successive days, named by the order they are listed in."""
+    for number in range(1, count + 1):
+        _new_action(
+            session,
+            world,
+            agency or world.health,
+            due_on=LATER + timedelta(days=number),
+            description=f"Action {number:04}",
+        )
+    session.flush()
+
+
 def _return_actions(session, assessment):
     return list(
         session.scalars(
@@ -267,8 +280,9 @@ def test_list_actions_runs_a_fixed_number_of_statements(session, world):
     svc.add_update(session, action=first, note="n", evidence_reference="", by=world.police_lead)
     few = statements_for_listing()
     assert few == 2  # the actions with their agencies and criteria; then their updates
-    for _ in range(5):
-        action = _new_action(session, world, world.health)
+    # More actions than `selectinload` loads updates for in one batch (500).
+    _many_actions(session, world, 520)
+    for action in session.scalars(select(Action).where(Action.agency_id == world.health.id)):
         svc.add_update(session, action=action, note="n", evidence_reference="", by=world.pqa)
     assert statements_for_listing() == few
 
@@ -495,3 +509,110 @@ def test_reading_the_tracker_never_writes(pqa_client, agency_client, session, wo
     ):
         assert agency_client.get(url).status_code == 200
     assert counts() == before
+
+
+# ---------------------------------------------------------------------------------------
+# The tracker a page at a time
+
+
+def _listed(soup) -> list[str]:
+    return [row.find("a").get_text(strip=True) for row in soup.select("main table tbody tr")]
+
+
+def _page_links(soup) -> dict[str, str]:
+    nav = soup.find("nav", class_="govuk-pagination")
+    return {a.get_text(" ", strip=True): a["href"] for a in nav.find_all("a")}
+
+
+def test_the_tracker_shows_fifty_actions_a_page_and_keeps_its_filters(pqa_client, session, world):
+    _many_actions(session, world, 120, agency=world.police)
+    _new_action(
+        session, world, world.health, description="Health action", due_on=LATER + timedelta(365)
+    )
+    session.flush()
+    base = _pqa_url(world)
+    soup = pqa_client.soup(base)
+    assert _listed(soup) == [f"Action {n:04}" for n in range(1, 51)]
+    assert "121 actions, soonest due first: showing 1 to 50, 50 a page" in soup.get_text(" ")
+    assert _page_links(soup) == {
+        "1": f"{base}?page=1",
+        "2": f"{base}?page=2",
+        "3": f"{base}?page=3",
+        "Next page": f"{base}?page=2",
+    }
+    assert soup.find("a", attrs={"aria-current": "page"}).get_text(strip=True) == "1"
+
+    filtered = f"{base}?agency={world.police.id}&status=open"
+    soup = pqa_client.soup(f"{filtered}&page=3")
+    assert _listed(soup) == [f"Action {n:04}" for n in range(101, 121)]
+    assert "120 actions, soonest due first: showing 101 to 120" in soup.get_text(" ")
+    assert _page_links(soup) == {
+        "Previous page": f"{filtered}&page=2",
+        "1": f"{filtered}&page=1",
+        "2": f"{filtered}&page=2",
+        "3": f"{filtered}&page=3",
+    }
+    # The download is every action the filters keep, not the page shown.
+    link = soup.find("a", string="Download these actions (CSV)")["href"]
+    assert link == f"{base}.csv?agency={world.police.id}&status=open"
+    rows = pqa_client.get(link).get_data(as_text=True).strip().splitlines()
+    assert len(rows) == 1 + 120
+
+
+def test_one_page_needs_no_page_links(pqa_client, agency_client, session, world, tracker):
+    for client, url in ((pqa_client, _pqa_url(world)), (agency_client, _agency_url(world))):
+        soup = client.soup(url)
+        assert soup.find("nav", class_="govuk-pagination") is None
+        assert "page" not in soup.select_one("main table caption").get_text()
+
+
+def test_a_lead_pages_through_their_agencys_actions(agency_client, session, world):
+    _many_actions(session, world, 60, agency=world.police)
+    _many_actions(session, world, 60)
+    soup = agency_client.soup(_agency_url(world, "?page=2"))
+    assert _listed(soup) == [f"Action {n:04}" for n in range(51, 61)]
+    assert _page_links(soup) == {
+        "Previous page": _agency_url(world, "?page=1"),
+        "1": _agency_url(world, "?page=1"),
+        "2": _agency_url(world, "?page=2"),
+    }
+
+
+@pytest.mark.parametrize("page", ["0", "two", "-1", "1&page=2"])
+def test_a_bad_page_is_a_400_and_a_page_past_the_last_a_404(
+    pqa_client, agency_client, world, tracker, page
+):
+    for client, url in ((pqa_client, _pqa_url(world)), (agency_client, _agency_url(world))):
+        response = client.get(f"{url}?page={page}")
+        assert response.status_code == 400
+        assert "<code>page</code>" in response.get_data(as_text=True)
+        assert client.get(f"{url}?page=2").status_code == 404
+
+
+def test_a_page_of_actions_takes_two_statements_whatever_the_number(session, world):
+    def statements_for_a_page(page: int) -> int:
+        session.flush()
+        session.expire_all()
+        partnership = world.partnership
+        session.refresh(partnership)
+        seen = []
+        connection = session.connection()
+
+        def listener(_conn, _cursor, statement, *_):
+            seen.append(statement)
+
+        event.listen(connection, "before_cursor_execute", listener)
+        try:
+            shown, total = svc.page_of_actions(
+                session, partnership=partnership, today=TODAY, page=page, per_page=50
+            )
+            for action in shown:
+                _ = (action.agency.name, action.criterion, action.case)
+        finally:
+            event.remove(connection, "before_cursor_execute", listener)
+        return len(seen), total
+
+    _new_action(session, world, world.police)
+    assert statements_for_a_page(1) == (2, 1)  # how many; then the page with its links
+    _many_actions(session, world, 130)
+    assert statements_for_a_page(3) == (2, 131)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from audit_tool.demo import load_demo
 from audit_tool.flags import FlagKind
 from audit_tool.models import AuditCycle
-from audit_tool.services import dashboard
+from audit_tool.services import dashboard, heat_map
 
 
 def test_demo_current_cycle_flags(session):
@@ -44,4 +44,5 @@ def test_demo_current_cycle_flags(session):
     reds = {(f.agency_id, f.criterion_key) for f in flags if f.kind is FlagKind.LOWEST_RATING}
     red_answers = {(a.agency_id, a.criterion_key) for a in data.answers if a.self_level == "red"}
     assert reds == red_answers and reds
-    assert len(dashboard.trend(session, data)) == 2
+    found = heat_map.load_heat_map(session, current, essential_weight=1.0, today=date(2026, 11, 25))
+    assert len(heat_map.trend(session, found, essential_weight=1.0)) == 2

@@ -4,18 +4,20 @@ decide access; these functions build and render the pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import cache
+from typing import NamedTuple
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
 
 from ..db import db
 from ..flags import FlagKind, Severity
-from ..models import AuditCycle, Partnership
-from ..services import dashboard
+from ..models import AuditCycle, Partnership, ScaleLevel
+from ..services import dashboard, heat_map
 from ..web import query_params
+from ..web.paging import Page, page_number
 from ..web.query_params import BadParameter
-
-SORTS = ("agency", "sector", "score")
 
 
 def essential_weight() -> float:
@@ -33,39 +35,77 @@ def bad_parameter(error: BadParameter):
     return render_template("errors/400.html", parameter=error.parameter, detail=error.message), 400
 
 
-def render_dashboard(partnership: Partnership, cycle: AuditCycle, *, area: str, sort: str | None):
-    sort = sort or "agency"
-    if sort not in SORTS:
-        return bad_parameter(BadParameter("sort", f"sort must be one of {', '.join(SORTS)}"))
-    data = dashboard.load_cycle_data(db.session, cycle, essential_weight=essential_weight())
-    scores = dashboard.score_table(data)
-    assessments = list(data.assessments)
-    if sort == "sector":
-        assessments.sort(key=lambda a: (a.agency.sector.label, a.agency.name))
-    elif sort == "score":
-        assessments.sort(
-            key=lambda a: (
-                scores.agency.get(a.agency_id) is None,
-                scores.agency.get(a.agency_id) or 0,
-            )
+class HeatCell(NamedTuple):
+    text: str  # the score as shown, to the nearest whole number
+    colour: str  # the nearest level's colour, for the tag's class
+    label: str  # the nearest level's name, for screen readers
+    own: str | None  # the agency's own score as shown, where it shows differently
+
+
+def heat_cells(levels: list[ScaleLevel]) -> Callable[[float | None, float | None], HeatCell | None]:
+    """What a heat-map cell shows for a score (and the agency's own), None for no score.
+    Cached: a page of 50 agencies has 550 cells, and far fewer different scores."""
+
+    @cache
+    def cell(score: float | None, own: float | None = None) -> HeatCell | None:
+        if score is None:
+            return None
+        level = dashboard.nearest_level(score, levels)
+        text = f"{score:.0f}"
+        own_text = None if own is None else f"{own:.0f}"
+        return HeatCell(
+            text,
+            level.colour.replace("#", "").lower(),
+            level.label,
+            own_text if own_text != text else None,
         )
-    flags = dashboard.cycle_flags(data, today=date.today())
-    flag_counts: dict[int, int] = {}
-    for flag in flags:
-        flag_counts[flag.agency_id] = flag_counts.get(flag.agency_id, 0) + 1
+
+    return cell
+
+
+def render_dashboard(partnership: Partnership, cycle: AuditCycle, *, area: str, args):
+    args = query_params.without_blanks(args)
+    try:
+        order = query_params.choice(args, "sort", heat_map.Order) or heat_map.Order.AGENCY
+        number = page_number(args)
+    except BadParameter as error:
+        return bad_parameter(error)
+    data = heat_map.load_heat_map(
+        db.session,
+        cycle,
+        essential_weight=essential_weight(),
+        today=date.today(),
+        order=order,
+        page=number,
+        per_page=heat_map.PER_PAGE,
+    )
+    page = Page(number, heat_map.PER_PAGE, data.agencies)
+    if not page.exists:
+        abort(404)
+
+    def page_url(to: int) -> str:
+        return url_for(
+            f"{area}.dashboard",
+            partnership_slug=partnership.slug,
+            cycle_id=cycle.id,
+            sort=None if order is heat_map.Order.AGENCY else order.value,
+            page=to,
+        )
+
     return render_template(
         "insight/dashboard.html",
         partnership=partnership,
         cycle=cycle,
         area=area,
-        sort=sort,
+        sort=order.value,
         data=data,
-        assessments=assessments,
-        scores=scores,
-        self_scores=dashboard.self_score_table(data),
-        flag_counts=flag_counts,
-        level_for=lambda score: dashboard.nearest_level(score, data.levels),
-        trend=dashboard.trend(db.session, data, essential_weight=essential_weight()),
+        page=page,
+        pagination=page.links(page_url, label="Pages of the heat map"),
+        scores=data.scores,
+        self_scores=data.self_scores,
+        flag_counts=data.flag_counts,
+        cell_for=heat_cells(data.levels),
+        trend=heat_map.trend(db.session, data, essential_weight=essential_weight()),
     )
 
 
@@ -114,7 +154,7 @@ def add_cycle_views(bp, guard, *, area: str) -> None:
 
     def dashboard(partnership, cycle_id):
         cycle = cycle_or_404(partnership, cycle_id)
-        return render_dashboard(partnership, cycle, area=area, sort=request.args.get("sort"))
+        return render_dashboard(partnership, cycle, area=area, args=request.args)
 
     def flags(partnership, cycle_id):
         cycle = cycle_or_404(partnership, cycle_id)

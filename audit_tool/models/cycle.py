@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped
@@ -85,10 +85,22 @@ class CriterionResponse(Timestamped, Base):
     """
 
     __tablename__ = "criterion_response"
-    __table_args__ = (UniqueConstraint("assessment_id", "criterion_id"),)
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "criterion_id"),
+        # What scores read, so that adding up a cycle, or finding last cycle's answer to
+        # a criterion, never reads the answers' text (services/heat_map.py). It serves
+        # lookups by return too.
+        Index(
+            "ix_criterion_response_scores",
+            "assessment_id",
+            "criterion_id",
+            "not_applicable",
+            "level_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"))
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id"), index=True)
     level_id: Mapped[int | None] = mapped_column(ForeignKey("scale_level.id"))
     not_applicable: Mapped[bool] = mapped_column(default=False)
@@ -118,9 +130,13 @@ class EvidenceItem(Timestamped, Base):
     a random name; only metadata is here."""
 
     __tablename__ = "evidence_item"
+    # The flag rules ask of an answer's items only whether they are current and when
+    # they are due for review: answered from the index alone. It serves lookups by
+    # answer too.
+    __table_args__ = (Index("ix_evidence_item_review", "response_id", "removed_at", "review_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("criterion_response.id"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("criterion_response.id"))
     title: Mapped[str] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(500), default="")
     stored_name: Mapped[str | None] = mapped_column(String(64))

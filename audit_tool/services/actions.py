@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from ..audit_trail import AuditEventType, record_event
 from ..db import lock_for_update
@@ -33,6 +33,9 @@ from . import DomainError, NotFound
 
 # "Due soon" on the tracker: far enough ahead for a lead to act before it is overdue.
 DUE_SOON_DAYS = 30
+
+# Actions on a page of the tracker: a partnership of 400 agencies tracks thousands.
+PER_PAGE = 50
 
 
 class DueFilter(StrEnum):
@@ -208,16 +211,51 @@ def list_actions(
     due: DueFilter | str | None = None,
     today: date,
 ) -> list[Action]:
-    """The partnership's actions, soonest due first, in two statements whatever their
-    number. `due` counts only actions not yet closed: a closed action is never late."""
+    """The partnership's actions with their progress updates, soonest due first, in two
+    statements however many there are (the updates come in one, not in batches as
+    `selectinload` loads them). `due` counts only actions not yet closed: a closed action
+    is never late."""
+    stmt = _filtered(
+        partnership=partnership, agency_ids=agency_ids, status=status, due=due, today=today
+    )
+    return list(session.scalars(stmt.options(*_listed, subqueryload(Action.updates))))
+
+
+def page_of_actions(
+    session: Session,
+    *,
+    partnership: Partnership,
+    agency_ids: set[int] | None = None,
+    status: ActionStatus | None = None,
+    due: DueFilter | str | None = None,
+    today: date,
+    page: int,
+    per_page: int,
+) -> tuple[list[Action], int]:
+    """One page of `list_actions`, without the updates (the tracker page does not show
+    them), and how many actions the whole list has: two statements."""
+    stmt = _filtered(
+        partnership=partnership, agency_ids=agency_ids, status=status, due=due, today=today
+    )
+    total = session.scalar(stmt.with_only_columns(func.count(Action.id)).order_by(None))
+    shown = session.scalars(stmt.options(*_listed).offset((page - 1) * per_page).limit(per_page))
+    return list(shown), total
+
+
+# What every list of actions shows beside each: its agency, criterion and case.
+_listed = (joinedload(Action.agency), joinedload(Action.criterion), joinedload(Action.case))
+
+
+def _filtered(
+    *,
+    partnership: Partnership,
+    agency_ids: set[int] | None,
+    status: ActionStatus | None,
+    due: DueFilter | str | None,
+    today: date,
+) -> Select:
     stmt = (
         select(Action)
-        .options(
-            joinedload(Action.agency),
-            joinedload(Action.criterion),
-            joinedload(Action.case),
-            selectinload(Action.updates),
-        )
         .where(Action.partnership_id == partnership.id)
         .order_by(Action.due_on, Action.id)
     )
@@ -234,7 +272,7 @@ def list_actions(
             stmt = stmt.where(
                 Action.due_on >= today, Action.due_on <= today + timedelta(days=DUE_SOON_DAYS)
             )
-    return list(session.scalars(stmt))
+    return stmt
 
 
 def get_action(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
 
 from ..audit_trail import AuditEventType, record_event
 from ..models import (
@@ -16,6 +16,7 @@ from ..models import (
     AuditCycle,
     CriterionResponse,
     CycleStatus,
+    EvidenceItem,
     FrameworkStatus,
     FrameworkVersion,
     Partnership,
@@ -23,10 +24,10 @@ from ..models import (
     Sector,
     User,
 )
-from ..return_rules import percent_complete
+from ..return_rules import Answer, percent_complete
 from ..states import move_cycle
 from . import DomainError, NotFound
-from .assessments import to_answer, version_contents
+from .assessments import to_level, version_contents
 
 
 def list_cycles(session: Session, partnership: Partnership) -> list[AuditCycle]:
@@ -148,25 +149,74 @@ class TrackerRow:
 
 
 def tracker(session: Session, cycle: AuditCycle, *, today: date) -> list[TrackerRow]:
-    """Every return in the cycle with its progress, in a fixed number of queries."""
+    """Every return in the cycle with its progress, in a fixed number of statements
+    whatever the number of returns: the answers come as plain rows and their evidence
+    items as counts, not as objects loaded in batches."""
     standards = version_contents(session, cycle.framework_version)
     criteria = [c for s in standards for c in s.criteria]
+    levels = {level.id: to_level(level) for level in cycle.framework_version.levels}
     assessments = session.scalars(
         select(Assessment)
         .join(Assessment.agency)
-        .options(
-            joinedload(Assessment.agency),
-            selectinload(Assessment.responses).joinedload(CriterionResponse.level),
-            selectinload(Assessment.responses).selectinload(CriterionResponse.evidence_items),
-        )
+        .options(joinedload(Assessment.agency))
         .where(Assessment.cycle_id == cycle.id)
-        .order_by(Agency.name)
+        .order_by(Agency.name, Assessment.id)
+    ).all()
+    in_cycle = select(Assessment.id).where(Assessment.cycle_id == cycle.id)
+    items = dict(
+        session.execute(
+            select(EvidenceItem.response_id, func.count())
+            .join(CriterionResponse, CriterionResponse.id == EvidenceItem.response_id)
+            .where(CriterionResponse.assessment_id.in_(in_cycle), EvidenceItem.removed_at.is_(None))
+            .group_by(EvidenceItem.response_id)
+        ).all()
     )
+    responses: dict[int, dict[int, Answer]] = {}
+    by_id = {c.id: c for c in criteria}
+    for row in session.execute(
+        select(
+            CriterionResponse.assessment_id,
+            CriterionResponse.id,
+            CriterionResponse.criterion_id,
+            CriterionResponse.level_id,
+            CriterionResponse.not_applicable,
+            CriterionResponse.evidence,
+            CriterionResponse.impact,
+            CriterionResponse.improvement,
+            CriterionResponse.action,
+            CriterionResponse.action_owner,
+            CriterionResponse.action_due,
+            CriterionResponse.review_needed,
+        ).where(CriterionResponse.assessment_id.in_(in_cycle))
+    ):
+        criterion = by_id.get(row.criterion_id)
+        if criterion is None:
+            continue
+        # As `assessments.to_answer` makes it from the answer and its items.
+        responses.setdefault(row.assessment_id, {})[row.criterion_id] = Answer(
+            criterion_id=criterion.id,
+            code=criterion.code,
+            title=criterion.title,
+            level=levels.get(row.level_id),
+            not_applicable=row.not_applicable,
+            evidence=row.evidence,
+            evidence_items=items.get(row.id, 0),
+            impact=row.impact,
+            improvement=row.improvement,
+            action=row.action,
+            action_owner=row.action_owner,
+            action_due=row.action_due,
+            review_needed=row.review_needed,
+        )
     rows = []
     for assessment in assessments:
-        by_criterion = {r.criterion_id: r for r in assessment.responses}
+        given = responses.get(assessment.id, {})
         sector = assessment.agency.sector.value
-        answers = [to_answer(c, by_criterion.get(c.id)) for c in criteria if c.applies_to(sector)]
+        answers = [
+            given.get(c.id) or Answer(c.id, c.code, c.title)
+            for c in criteria
+            if c.applies_to(sector)
+        ]
         submitted = assessment.status is AssessmentStatus.SUBMITTED
         rows.append(
             TrackerRow(

@@ -27,7 +27,7 @@ from ..models import (
     ScaleLevel,
     Standard,
 )
-from ..scoring import Scored, Summary, partnership_standard_scores, summarise
+from ..scoring import Scored, Summary, summarise
 from . import NotFound
 from .panels import moderated_for_cycle
 
@@ -70,6 +70,42 @@ def get_visible_cycle(session: Session, partnership: Partnership, cycle_id: int)
     raise NotFound("Cycle not found")
 
 
+def load_framework(session: Session, version_id: int) -> tuple[list[Standard], list[ScaleLevel]]:
+    """A framework version's standards (with their criteria) and scale, in order."""
+    standards = list(
+        session.scalars(
+            select(Standard)
+            .options(selectinload(Standard.criteria))
+            .where(Standard.version_id == version_id)
+            .order_by(Standard.position)
+        )
+    )
+    levels = list(
+        session.scalars(
+            select(ScaleLevel)
+            .where(ScaleLevel.version_id == version_id)
+            .order_by(ScaleLevel.position)
+        )
+    )
+    return standards, levels
+
+
+def load_assessments(
+    session: Session, cycle: AuditCycle, agency_ids: set[int] | None = None
+) -> list[Assessment]:
+    """The cycle's returns with their agencies, by agency name."""
+    stmt = (
+        select(Assessment)
+        .join(Assessment.agency)
+        .options(joinedload(Assessment.agency))
+        .where(Assessment.cycle_id == cycle.id)
+        .order_by(Agency.name, Assessment.id)
+    )
+    if agency_ids is not None:
+        stmt = stmt.where(Assessment.agency_id.in_(agency_ids))
+    return list(session.scalars(stmt))
+
+
 def load_cycle_data(
     session: Session,
     cycle: AuditCycle,
@@ -80,37 +116,68 @@ def load_cycle_data(
     """One cycle's answers as plain data. `agency_ids` narrows to some agencies (an
     agency's own scorecard still needs everyone for the partnership average, so it
     passes None)."""
-    standards = list(
-        session.scalars(
-            select(Standard)
-            .options(selectinload(Standard.criteria))
-            .where(Standard.version_id == cycle.framework_version_id)
-            .order_by(Standard.position)
+    standards, levels = load_framework(session, cycle.framework_version_id)
+    assessments = load_assessments(session, cycle, agency_ids)
+    answers, facts = answer_facts(
+        session,
+        cycle,
+        standards=standards,
+        levels=levels,
+        assessments=assessments,
+        moderated=moderated_for_cycle(session, cycle),
+        essential_weight=essential_weight,
+        narrowed=agency_ids is not None,
+    )
+    open_actions = _open_actions(session, cycle, {a.agency_id for a in assessments})
+    returns = [
+        ReturnFacts(
+            agency_id=assessment.agency_id,
+            status=assessment.status.value,
+            due_on=cycle.due_on,
+            panel_on=cycle.panel_from,
+            open_actions=tuple(open_actions.get(assessment.agency_id, ())),
         )
+        for assessment in assessments
+    ]
+    return CycleData(
+        cycle=cycle,
+        standards=standards,
+        levels=levels,
+        assessments=assessments,
+        answers=answers,
+        facts=facts,
+        returns=returns,
+        criteria={c.key: c for s in standards for c in s.criteria},
     )
-    levels = list(
-        session.scalars(
-            select(ScaleLevel)
-            .where(ScaleLevel.version_id == cycle.framework_version_id)
-            .order_by(ScaleLevel.position)
-        )
-    )
-    stmt = (
-        select(Assessment)
-        .join(Assessment.agency)
-        .options(joinedload(Assessment.agency))
-        .where(Assessment.cycle_id == cycle.id)
-        .order_by(Agency.name)
-    )
-    if agency_ids is not None:
-        stmt = stmt.where(Assessment.agency_id.in_(agency_ids))
-    assessments = list(session.scalars(stmt))
+
+
+def answer_facts(
+    session: Session,
+    cycle: AuditCycle,
+    *,
+    standards: list[Standard],
+    levels: list[ScaleLevel],
+    assessments: list[Assessment],
+    moderated: dict[tuple[int, int], int],
+    essential_weight: float,
+    narrowed: bool = False,
+    cells: set[tuple[int, str]] | None = None,
+    with_facts: bool = True,
+) -> tuple[list[Scored], list[AnswerFacts]]:
+    """What scoring and the flag rules need to know about each answer of these returns:
+    one `Scored` for every criterion that applies to the agency (answered or not) and one
+    `AnswerFacts` for every answer given. `narrowed` says the returns are only some of the
+    cycle's, so the queries fetch only theirs; `cells` narrows further to some (agency
+    id, standard key) pairs; without `with_facts` there are no facts (scores only)."""
+    if cells is not None:
+        standards = [s for s in standards if s.key in {key for _, key in cells}]
     wanted = {a.id for a in assessments}
-    previous = _previous_scores(session, cycle)
-    moderated = moderated_for_cycle(session, cycle)
+    agency_ids = {a.agency_id for a in assessments} if narrowed else None
+    criterion_ids = [c.id for s in standards for c in s.criteria] if cells is not None else None
+    previous = _previous_scores(session, cycle, agency_ids) if with_facts else {}
     # Plain rows, not ORM objects: at 400 agencies a cycle has ~20,000 answers, and
     # building objects for them costs far more than the query.
-    response_rows = session.execute(
+    stmt = (
         select(
             CriterionResponse.id,
             CriterionResponse.assessment_id,
@@ -125,14 +192,22 @@ def load_cycle_data(
         )
         .join(Assessment, Assessment.id == CriterionResponse.assessment_id)
         .where(Assessment.cycle_id == cycle.id)
-    ).all()
-    review_dates: dict[int, list[date]] = {}
-    for response_id, review_on in session.execute(
+    )
+    items = (
         select(EvidenceItem.response_id, EvidenceItem.review_on)
         .join(CriterionResponse, CriterionResponse.id == EvidenceItem.response_id)
         .join(Assessment, Assessment.id == CriterionResponse.assessment_id)
         .where(Assessment.cycle_id == cycle.id, EvidenceItem.removed_at.is_(None))
-    ):
+    )
+    if agency_ids is not None:
+        stmt = stmt.where(Assessment.agency_id.in_(agency_ids))
+        items = items.where(Assessment.agency_id.in_(agency_ids))
+    if criterion_ids is not None:
+        stmt = stmt.where(CriterionResponse.criterion_id.in_(criterion_ids))
+        items = items.where(CriterionResponse.criterion_id.in_(criterion_ids))
+    response_rows = session.execute(stmt).all()
+    review_dates: dict[int, list[date]] = {}
+    for response_id, review_on in session.execute(items) if with_facts else ():
         review_dates.setdefault(response_id, []).append(review_on)
 
     top = max(levels, key=lambda level: level.position)
@@ -162,22 +237,13 @@ def load_cycle_data(
     scores = {level.id: (level.key, float(level.score)) for level in levels}
     answers: list[Scored] = []
     facts: list[AnswerFacts] = []
-    returns: list[ReturnFacts] = []
-    open_actions = _open_actions(session, cycle, {a.agency_id for a in assessments})
     for assessment in assessments:
         agency_id = assessment.agency_id
-        returns.append(
-            ReturnFacts(
-                agency_id=agency_id,
-                status=assessment.status.value,
-                due_on=cycle.due_on,
-                panel_on=cycle.panel_from,
-                open_actions=tuple(open_actions.get(agency_id, ())),
-            )
-        )
         sector = assessment.agency.sector.value
         for criterion_id, key, standard_key, code, essential, sectors in plan:
             if sectors and sector not in sectors:
+                continue
+            if cells is not None and (agency_id, standard_key) not in cells:
                 continue
             row = responses.get((assessment.id, criterion_id))
             level_key, level_score = scores.get(row[3], (None, None)) if row else (None, None)
@@ -197,7 +263,7 @@ def load_cycle_data(
                     weight=essential_weight if essential else 1.0,
                 )
             )
-            if row is None:
+            if row is None or not with_facts:
                 continue
             (response_id, _, _, level_id, _, has_text, has_action, has_owner, due, review) = row
             dates = review_dates.get(response_id, [])
@@ -219,16 +285,7 @@ def load_cycle_data(
                     previous_score=previous.get((agency_id, key)),
                 )
             )
-    return CycleData(
-        cycle=cycle,
-        standards=standards,
-        levels=levels,
-        assessments=assessments,
-        answers=answers,
-        facts=facts,
-        returns=returns,
-        criteria={c.key: c for s in standards for c in s.criteria},
-    )
+    return answers, facts
 
 
 def _open_actions(
@@ -275,19 +332,23 @@ def previous_cycle(session: Session, cycle: AuditCycle) -> AuditCycle | None:
     )
 
 
-def _previous_scores(session: Session, cycle: AuditCycle) -> dict[tuple[int, str], float]:
+def _previous_scores(
+    session: Session, cycle: AuditCycle, agency_ids: set[int] | None
+) -> dict[tuple[int, str], float]:
     """Last cycle's scores by (agency, criterion key), in one query of plain rows."""
     earlier = previous_cycle(session, cycle)
     if earlier is None:
         return {}
-    rows = session.execute(
+    stmt = (
         select(Assessment.agency_id, Criterion.key, ScaleLevel.score)
         .join(CriterionResponse, CriterionResponse.assessment_id == Assessment.id)
         .join(Criterion, Criterion.id == CriterionResponse.criterion_id)
         .join(ScaleLevel, ScaleLevel.id == CriterionResponse.level_id)
         .where(Assessment.cycle_id == earlier.id, CriterionResponse.not_applicable.is_(False))
     )
-    return {(agency_id, key): float(score) for agency_id, key, score in rows}
+    if agency_ids is not None:
+        stmt = stmt.where(Assessment.agency_id.in_(agency_ids))
+    return {(agency_id, key): float(score) for agency_id, key, score in session.execute(stmt)}
 
 
 def score_table(data: CycleData) -> Summary:
@@ -312,20 +373,3 @@ def nearest_level(score: float | None, levels: list[ScaleLevel]) -> ScaleLevel |
     if score is None or not levels:
         return None
     return min(levels, key=lambda level: (abs(float(level.score) - score), level.position))
-
-
-def trend(
-    session: Session, current: CycleData, *, essential_weight: float = 1.0, limit: int = 5
-) -> list[tuple[AuditCycle, dict[str, float | None]]]:
-    """Partnership score per standard key for this cycle (already loaded) and the
-    earlier cycles of the same framework, oldest first. Costs a fixed number of queries
-    per earlier cycle shown, however many agencies there are."""
-    points = [(current.cycle, partnership_standard_scores(current.answers))]
-    earlier = current.cycle
-    while len(points) < limit:
-        earlier = previous_cycle(session, earlier)
-        if earlier is None:
-            break
-        data = load_cycle_data(session, earlier, essential_weight=essential_weight)
-        points.append((earlier, partnership_standard_scores(data.answers)))
-    return list(reversed(points))

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from ...db import commits, db
 from ...forms import AppForm, long_text_field, submit, text_field
 from ...services import DomainError, NotFound
 from ...services import actions as action_service
 from ...services.users import led_agency_ids
+from ...web.paging import Page, page_number
+from ...web.query_params import BadParameter
+from ..insight import bad_parameter
 from .views import bp, lead_only
 
 
@@ -48,17 +51,33 @@ def _action_or_404(partnership, action_id):
 @bp.route("/actions")
 @lead_only
 def actions(partnership):
+    try:
+        number = page_number(request.args)
+    except BadParameter as error:
+        return bad_parameter(error)
     today = date.today()
+    shown, total = action_service.page_of_actions(
+        db.session,
+        partnership=partnership,
+        agency_ids=led_agency_ids(g.user, partnership),
+        today=today,
+        page=number,
+        per_page=action_service.PER_PAGE,
+    )
+    page = Page(number, action_service.PER_PAGE, total)
+    if not page.exists:
+        abort(404)
+
+    def page_url(to: int) -> str:
+        return url_for(".actions", partnership_slug=partnership.slug, page=to)
+
     return render_template(
         "actions/list.html",
         area="agency",
         partnership=partnership,
-        actions=action_service.list_actions(
-            db.session,
-            partnership=partnership,
-            agency_ids=led_agency_ids(g.user, partnership),
-            today=today,
-        ),
+        actions=shown,
+        page=page,
+        pagination=page.links(page_url, label="Pages of actions"),
         is_overdue=lambda action: action_service.is_overdue(action, today),
     )
 

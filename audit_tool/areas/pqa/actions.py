@@ -12,6 +12,7 @@ from ...services import DomainError, NotFound
 from ...services import actions as action_service
 from ...services.agencies import list_partnership_agencies
 from ...web import query_params
+from ...web.paging import Page, page_number
 from ...web.query_params import BadParameter
 from ..insight import bad_parameter
 from ..panel.forms import CloseActionForm
@@ -34,22 +35,36 @@ def actions(partnership):
         agency_id = query_params.agency(args, {agency.id for agency in agencies})
         status = query_params.choice(args, "status", ActionStatus)
         due = query_params.choice(args, "due", action_service.DueFilter)
+        number = page_number(args)
     except BadParameter as error:
         return bad_parameter(error)
     today = date.today()
+    shown, total = action_service.page_of_actions(
+        db.session,
+        partnership=partnership,
+        agency_ids={agency_id} if agency_id is not None else None,
+        status=status,
+        due=due,
+        today=today,
+        page=number,
+        per_page=action_service.PER_PAGE,
+    )
+    page = Page(number, action_service.PER_PAGE, total)
+    if not page.exists:
+        abort(404)
+    chosen = {"agency": agency_id, "status": status, "due": due}
+
+    def page_url(to: int) -> str:
+        return url_for(".actions", partnership_slug=partnership.slug, **chosen, page=to)
+
     return render_template(
         "actions/list.html",
         area="pqa",
         partnership=partnership,
-        actions=action_service.list_actions(
-            db.session,
-            partnership=partnership,
-            agency_ids={agency_id} if agency_id is not None else None,
-            status=status,
-            due=due,
-            today=today,
-        ),
-        chosen={"agency": agency_id, "status": status, "due": due},
+        actions=shown,
+        page=page,
+        pagination=page.links(page_url, label="Pages of actions"),
+        chosen=chosen,
         agencies=agencies,
         ActionStatus=ActionStatus,
         DueFilter=action_service.DueFilter,
