@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
-from audit_tool.models import CriterionResponse
+from audit_tool.models import CriterionResponse, LoginSession
 from audit_tool.services import assessments as returns
 
 from .factories import PASSWORD
@@ -108,3 +109,70 @@ def test_signed_in_pages_carry_the_timeout_warning(app, agency_client, client, w
     signed_out = client.soup("/login")
     assert not signed_out.body.has_attr("data-idle-timeout-seconds")
     assert signed_out.find(attrs={"data-module": "app-timeout-warning"}) is None
+
+
+def _outlive_the_absolute_timeout(app, session, user) -> None:
+    login = session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    ).one()
+    login.created_at -= app.config["SESSION_ABSOLUTE_TIMEOUT"] + timedelta(seconds=5)
+    session.commit()
+
+
+def test_a_form_sent_after_the_absolute_timeout_is_shown_back_not_lost(
+    app, agency_client, make, world, session
+):
+    """Twelve hours after signing in the session ends however busy its user: what they
+    were sending comes back to them to copy, and nothing saved is touched."""
+    cycle = make.cycle(world.partnership)
+    assessment = next(a for a in cycle.assessments if a.agency_id == world.police.id)
+    criterion = returns.load_return(session, assessment).standards[0].entries[0].criterion
+    base = f"/p/{world.partnership.slug}/agency/returns/{assessment.id}"
+    url = f"{base}/criteria/{criterion.id}"
+    agency_client.submit(f"{base}/", {})
+    saved = {"rating": "green", "evidence": "Saved draft: policy v4", "then": "task-list"}
+    assert agency_client.submit(url, saved).status_code == 302
+    token = agency_client.csrf_token(url)
+    _outlive_the_absolute_timeout(app, session, world.police_lead)
+
+    typed = "Typed in the twelfth hour"
+    response = agency_client.post(url, data={**saved, "evidence": typed, "csrf_token": token})
+
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert "You were signed out because you signed in more than 12 hours ago" in page
+    shown = [t.get_text() for t in BeautifulSoup(page, "html.parser").find_all("textarea")]
+    assert shown == ["green", typed]
+    session.expire_all()
+    assert session.query(CriterionResponse).one().evidence == "Saved draft: policy v4"
+    # The session is over: the next page asks for a sign-in.
+    response = agency_client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_page_opened_after_the_absolute_timeout_says_why_sign_in_is_needed(
+    app, agency_client, world, session
+):
+    _outlive_the_absolute_timeout(app, session, world.police_lead)
+    response = agency_client.get(f"/p/{world.partnership.slug}/agency/")
+    assert response.status_code == 302
+    page = agency_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You were signed out because you signed in more than 12 hours ago" in page
+
+
+def test_pages_say_when_the_absolute_timeout_will_end_the_session(
+    app, agency_client, world, session
+):
+    absolute = app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    fresh = agency_client.soup(f"/p/{world.partnership.slug}/agency/")
+    ends_in = int(fresh.body["data-session-ends-seconds"])
+    assert absolute.total_seconds() - 60 < ends_in <= absolute.total_seconds()
+    assert fresh.find(attrs={"data-module": "app-session-end-warning"}).has_attr("hidden")
+
+    login = session.scalars(
+        select(LoginSession).where(LoginSession.user_id == world.police_lead.id)
+    ).one()
+    login.created_at -= timedelta(hours=11)
+    session.commit()
+    later = agency_client.soup(f"/p/{world.partnership.slug}/agency/")
+    assert int(later.body["data-session-ends-seconds"]) <= 3600

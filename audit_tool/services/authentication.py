@@ -158,10 +158,10 @@ def start_login_session(session: Session, *, user: User) -> str:
     return token
 
 
-def load_login_session(
-    session: Session, *, token: str, absolute_timeout: timedelta, now: datetime
-) -> LoginSession | None:
-    """The live session for this token, or None if it ended, expired or its user left."""
+def load_login_session(session: Session, *, token: str) -> LoginSession | None:
+    """The session for this token, or None if it ended or its user left. Whether it has
+    outlived the absolute timeout is the caller's to check (`session_ends_at`): the
+    person is told, and a form they were sending is shown back to them."""
     login = session.scalar(
         select(LoginSession)
         .options(joinedload(LoginSession.user))
@@ -169,9 +169,12 @@ def load_login_session(
     )
     if login is None or login.ended_at is not None or not login.user.active:
         return None
-    if now - login.created_at > absolute_timeout:
-        return None
     return login
+
+
+def session_ends_at(login: LoginSession, *, absolute_timeout: timedelta) -> datetime:
+    """When the absolute timeout ends this session, however active its user."""
+    return login.created_at + absolute_timeout
 
 
 def end_login_session(session: Session, *, login: LoginSession) -> None:

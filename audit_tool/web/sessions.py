@@ -4,7 +4,8 @@ The cookie holds a random token and the time of the last request; the server hol
 session row. Logout or deactivation ends the row, so a replayed cookie is refused. The
 idle timeout is checked against the cookie's last-request time; the absolute timeout
 against when the row was created. Neither check writes to the database, so reading a
-page never writes.
+page never writes. Either timeout says so on the next page, and a form that arrives
+after it is shown back to its sender rather than dropped (`unsaved_form_page`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from flask import current_app, flash, g, render_template, request, session, url_
 
 from ..db import db
 from ..models import User, utcnow
-from ..services.authentication import load_login_session, start_login_session
+from ..services.authentication import (
+    load_login_session,
+    session_ends_at,
+    start_login_session,
+)
 
 TOKEN_KEY = "sid"  # noqa: S105 (the cookie key, not a secret)
 SEEN_KEY = "seen"
@@ -42,17 +47,24 @@ def load_signed_in_user() -> None:
         )
         g.timed_out = True
         return
-    login = load_login_session(
-        db.session,
-        token=token,
-        absolute_timeout=current_app.config["SESSION_ABSOLUTE_TIMEOUT"],
-        now=now,
-    )
+    login = load_login_session(db.session, token=token)
     if login is None:
         session.clear()
         return
+    absolute_limit = current_app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    ends_at = session_ends_at(login, absolute_timeout=absolute_limit)
+    if now >= ends_at:
+        session.clear()
+        hours = int(absolute_limit.total_seconds() // 3600)
+        flash(
+            f"You were signed out because you signed in more than {hours} hours ago. "
+            "Anything you saved has been kept."
+        )
+        g.timed_out = True
+        return
     g.user = login.user
     g.login_session = login
+    g.session_ends_in = ends_at - now
     session[SEEN_KEY] = now.timestamp()
 
 

@@ -50,6 +50,12 @@ def _template_context() -> dict:
         "can_administer": access.can_administer,
         "idle_timeout_seconds": int(current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()),
         "warning_seconds": int(current_app.config["SESSION_WARNING_BEFORE"].total_seconds()),
+        "absolute_timeout_hours": int(
+            current_app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds() // 3600
+        ),
+        "session_ends_seconds": int(g.session_ends_in.total_seconds())
+        if g.get("session_ends_in")
+        else 0,
     }
 
 

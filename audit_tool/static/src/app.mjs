@@ -33,3 +33,14 @@ if (idleSeconds > 0 && warning) {
   });
   schedule();
 }
+
+// Warn before the absolute timeout, which no activity extends: whatever is unsaved then
+// must be saved before it comes.
+const endsSeconds = Number(body.dataset.sessionEndsSeconds || 0);
+const sessionEnd = document.querySelector("[data-module='app-session-end-warning']");
+if (endsSeconds > 0 && sessionEnd) {
+  setTimeout(() => {
+    sessionEnd.hidden = false;
+    sessionEnd.focus();
+  }, Math.max(endsSeconds - warningSeconds, 1) * 1000);
+}
