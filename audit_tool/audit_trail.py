@@ -168,10 +168,16 @@ REQUIRED_KEYS: dict[AuditEventType, frozenset[str]] = {
     AuditEventType.TWO_FACTOR_DISABLED: frozenset({"email"}),
     # A PQA administrator (or the command line) turned off someone else's two-factor.
     AuditEventType.TWO_FACTOR_RESET: frozenset({"email"}),
-    # `flask prune`: how many sign-in sessions and spent sign-in counters it deleted, and
-    # the retention setting it applied. It never deletes audit events.
+    # `flask prune`: how many sign-in sessions, spent sign-in counters and unnamed evidence
+    # files it deleted, and the retention settings it applied. It never deletes audit events.
     AuditEventType.RECORDS_PRUNED: frozenset(
-        {"login_sessions", "login_throttles", "login_session_retention_days"}
+        {
+            "login_sessions",
+            "login_throttles",
+            "login_session_retention_days",
+            "unused_files",
+            "unused_file_retention_days",
+        }
     ),
 }
 

@@ -46,6 +46,9 @@ def default_settings(instance_path: Path) -> dict:
         # out, ended by deactivation, or past the absolute timeout): long enough to look
         # into a reported incident. The audit trail is never pruned.
         "LOGIN_SESSION_RETENTION": timedelta(days=30),
+        # An evidence file no evidence item names (its save was refused, or its worker
+        # was killed before the row was committed) is deleted by `prune` after this.
+        "UNUSED_FILE_RETENTION": timedelta(days=1),
         # How many reverse proxies stand in front of the app and may be believed about
         # the client's address and scheme (X-Forwarded-For, X-Forwarded-Proto). With 0,
         # the peer's address is the client's: behind an unacknowledged proxy every

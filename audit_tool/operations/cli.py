@@ -70,15 +70,24 @@ def restore(backup_file: Path, yes: bool) -> None:
 @click.command("prune")
 @with_appcontext
 def prune() -> None:
-    """Delete sign-in records past their retention time (never the audit trail)."""
+    """Delete sign-in records past their retention time and old evidence files nothing
+    names (never the audit trail)."""
     policy = RetentionPolicy.from_config(current_app.config)
     with db.transaction() as session:
-        pruned = prune_expired(session, policy=policy)
+        pruned = prune_expired(
+            session, policy=policy, upload_folder=current_app.config["UPLOAD_FOLDER"]
+        )
     click.echo(
         f"Deleted {pruned.login_sessions} ended sign-in sessions (kept for "
-        f"{policy.login_sessions.days} days after they end) and {pruned.login_throttles} "
-        "spent failed sign-in counters."
+        f"{policy.login_sessions.days} days after they end), {pruned.login_throttles} "
+        f"spent failed sign-in counters and {pruned.unused_files} evidence files that no "
+        f"evidence item names (kept for {_days(policy.unused_files)})."
     )
+
+
+def _days(length) -> str:
+    days = length.days
+    return "1 day" if days == 1 else f"{days} days"
 
 
 OPERATIONS_COMMANDS = (backup, restore, prune)

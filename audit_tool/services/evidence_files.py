@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote
@@ -46,6 +47,7 @@ NOT_UTF8 = "The selected text or CSV file must be saved with UTF-8 encoding"
 MAX_FILENAME_LENGTH = 255
 _CHUNK_BYTES = 64 * 1024
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
+_INCOMING_PREFIX = ".incoming-"
 # Control, format (including bidirectional overrides that disguise "fdp.exe" as
 # "exe.pdf"), surrogate and line/paragraph separator characters.
 _UNSAFE_FILENAME_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
@@ -176,6 +178,21 @@ def stored_path(*, stored_name: str, upload_folder: str | Path) -> Path:
     if not path.is_file():
         raise NotFound("File not found")
     return path
+
+
+def files_older_than(upload_folder: str | Path, cutoff: datetime) -> Iterator[tuple[str, Path]]:
+    """Files this module made in the folder, last written before `cutoff`: stored files
+    by their stored name, and the temporary files of uploads that never finished (a
+    worker killed mid-upload) by their path's name. Anything else is left alone."""
+    folder = Path(upload_folder)
+    if not folder.is_dir():
+        return
+    for entry in os.scandir(folder):
+        ours = _STORED_NAME.fullmatch(entry.name) or entry.name.startswith(_INCOMING_PREFIX)
+        if not ours or not entry.is_file(follow_symlinks=False):
+            continue
+        if datetime.fromtimestamp(entry.stat(follow_symlinks=False).st_mtime, UTC) < cutoff:
+            yield entry.name, Path(entry.path)
 
 
 def copy_stored(*, stored_name: str, upload_folder: str | Path) -> str:
@@ -373,7 +390,7 @@ def _incoming_file(folder: Path) -> Iterator[tuple[BinaryIO, Path]]:
     atomically; its dot-prefixed name can never pass `stored_path`. mkstemp creates
     it with mode 0o600.
     """
-    fd, name = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    fd, name = tempfile.mkstemp(dir=folder, prefix=_INCOMING_PREFIX)
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
