@@ -16,3 +16,16 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     pass
+
+
+def refuse_identifiers(text: str, *, field: str, label: str) -> None:
+    """Refuse text about a child's case that looks like it identifies the child.
+
+    The case-audit forms refuse such text with the field's own message first
+    (`forms.PseudonymousForm`); this is the backstop for every other caller."""
+    # Imported here: `identifiers` is pure and knows nothing of services.
+    from ..identifiers import find_identifiers
+
+    findings = find_identifiers(text)
+    if findings:
+        raise DomainError(findings[0].message(label), field=field)

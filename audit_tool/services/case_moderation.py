@@ -46,7 +46,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import DomainError, NotFound
+from . import DomainError, NotFound, refuse_identifiers
 from .actions import create_action
 
 
@@ -261,6 +261,9 @@ def case_actions(session: Session, case: AuditCase) -> list[Action]:
 # Judgements ----------------------------------------------------------------------------
 
 
+RATIONALE = "Why the meeting reached this judgement"
+
+
 def _judgement_snapshot(grade: str | None, rationale: str) -> dict:
     return {"grade": grade, "rationale": rationale} if grade else {}
 
@@ -275,6 +278,7 @@ def record_judgement(
     by: User,
 ) -> CaseJudgement:
     """The meeting's consolidated grade for one section of the case."""
+    refuse_identifiers(rationale, field="rationale", label=RATIONALE)
     lock_for_update(session, AuditCase, case.id)
     require_changeable(case)
     if section.version_id != case.round.template_version_id:
@@ -310,6 +314,7 @@ def record_overall(
     session: Session, *, case: AuditCase, grade: Grade, rationale: str, by: User
 ) -> None:
     """The meeting's overall judgement of the case; marks the case as moderated."""
+    refuse_identifiers(rationale, field="rationale", label=RATIONALE)
     lock_for_update(session, AuditCase, case.id)
     require_changeable(case)
     before = _judgement_snapshot(case.overall_grade, case.overall_rationale)
@@ -340,6 +345,7 @@ def add_learning(
     require_changeable(case)
     if not text.strip():
         raise DomainError("Enter the learning", field="text")
+    refuse_identifiers(text, field="text", label="Learning")
     point = LearningPoint(case=case, theme=theme, text=text, by=by)
     session.add(point)
     session.flush()
@@ -401,6 +407,8 @@ def add_case_action(
 ) -> Action:
     """An action the meeting agreed with one of the case's agencies, into the
     partnership's action tracker."""
+    refuse_identifiers(description, field="description", label="Action")
+    refuse_identifiers(owner, field="owner", label="Who owns it")
     require_changeable(case)
     if agency.id not in {r.agency_id for r in case.returns}:
         raise DomainError("Select one of the agencies involved in this case", field="agency")
@@ -437,6 +445,8 @@ def raise_concern(
     require_changeable(case)
     if not follow_up_by.strip():
         raise DomainError("Enter who will follow up the concern", field="follow_up_by")
+    refuse_identifiers(description, field="description", label="What is the concern?")
+    refuse_identifiers(follow_up_by, field="follow_up_by", label="Who will follow it up")
     if due_on < today:
         raise DomainError("The follow-up date must be today or in the future", field="due_on")
     concern = SafeguardingConcern(
@@ -484,6 +494,7 @@ def get_concern(session: Session, partnership: Partnership, concern_id: int) -> 
 def close_concern(session: Session, *, concern: SafeguardingConcern, note: str, by: User) -> None:
     if not note.strip():
         raise DomainError("Enter a closing note", field="note")
+    refuse_identifiers(note, field="note", label="Closing note")
     lock_for_update(session, SafeguardingConcern, concern.id)
     if concern.closed_at is not None:
         raise DomainError("This concern is already closed", field="note")

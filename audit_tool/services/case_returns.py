@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ..audit_trail import AuditEventType, record_event
 from ..case_grading import Grade, YesPartlyNo
 from ..db import lock_for_update
-from ..identifiers import find_identifiers
 from ..models import (
     AuditCase,
     CaseAnswer,
@@ -36,7 +35,7 @@ from ..models import (
 )
 from ..return_rules import Progress
 from ..states import case_return_is_editable, move_case_return
-from . import DomainError, NotFound
+from . import DomainError, NotFound, refuse_identifiers
 from .assessments import EditConflict
 
 # ---------------------------------------------------------------------------------------
@@ -405,14 +404,6 @@ _VALID_ANSWERS = {
 }
 
 
-def _check_text(text: str, field: str, label: str) -> None:
-    """The forms refuse identifying text with the field's own message; this is the
-    backstop for any other caller."""
-    findings = find_identifiers(text)
-    if findings:
-        raise DomainError(findings[0].message(label), field=field)
-
-
 def _snapshot(section_return: SectionReturn | None) -> dict:
     if section_return is None:
         return {}
@@ -469,9 +460,11 @@ def save_section(
                 else "Select yes, partly or no"
             )
             raise DomainError(message, field=answer_field(question_id))
-        _check_text(comment, comment_field(question_id), comment_label(question, number))
+        refuse_identifiers(
+            comment, field=comment_field(question_id), label=comment_label(question, number)
+        )
     for name, text in reflections.items():
-        _check_text(text, name, REFLECTIONS[name])
+        refuse_identifiers(text, field=name, label=REFLECTIONS[name])
 
     section_return = session.scalar(
         select(SectionReturn)

@@ -36,7 +36,7 @@ from ..models import (
     utcnow,
 )
 from ..states import move_case_return, move_round
-from . import DomainError, NotFound
+from . import DomainError, NotFound, refuse_identifiers
 
 # Templates and versions ------------------------------------------------------------
 
@@ -271,6 +271,7 @@ def create_round(
     by: User | None,
 ) -> CaseAuditRound:
     """A draft round with no cases yet: PQA adds them, then opens it."""
+    refuse_identifiers(name, field="name", label="Name")
     _check_version(template_version, partnership)
     _check_dates(lookback_from, lookback_to, due_on, moderation_on)
     audit_round = CaseAuditRound(
@@ -313,6 +314,7 @@ def update_round(
     """Change a round's details. The template can change only while the round is a
     draft, and only to another version of the same template once cases are added
     (their references carry the template's prefix)."""
+    refuse_identifiers(name, field="name", label="Name")
     lock_for_update(session, CaseAuditRound, audit_round.id)
     if audit_round.status is RoundStatus.CLOSED:
         raise DomainError("This round is closed. Reopen it to change its details.")
@@ -391,6 +393,7 @@ def close_round(session: Session, *, audit_round: CaseAuditRound, by: User) -> N
 def reopen_round(session: Session, *, audit_round: CaseAuditRound, reason: str, by: User) -> None:
     if not reason.strip():
         raise DomainError("Enter why you are reopening this round", field="reason")
+    refuse_identifiers(reason, field="reason", label="Why are you reopening it?")
     lock_for_update(session, CaseAuditRound, audit_round.id)
     if audit_round.status is not RoundStatus.CLOSED:
         raise DomainError("Only a closed round can be reopened", field="reason")
@@ -437,6 +440,9 @@ def next_reference(session: Session, *, partnership: Partnership, prefix: str, y
     return f"{stem}{max(numbers, default=0) + 1:02d}"
 
 
+SELECTION_REASON = "Why the case was selected"
+
+
 def add_case(
     session: Session,
     *,
@@ -449,6 +455,7 @@ def add_case(
 ) -> AuditCase:
     """Add a case with a generated reference, assigned to the agencies involved (each
     gets a return, not started)."""
+    refuse_identifiers(selection_reason, field="selection_reason", label=SELECTION_REASON)
     partnership = audit_round.partnership
     # References are unique across the partnership's rounds: take the partnership's row
     # lock so two people adding cases at once cannot generate the same one.
@@ -512,6 +519,7 @@ def update_case(
 ) -> None:
     """Change a case's details and agencies. An agency that has started its return
     cannot be taken off the case: its work would be lost."""
+    refuse_identifiers(selection_reason, field="selection_reason", label=SELECTION_REASON)
     audit_round = case.round
     lock_for_update(session, AuditCase, case.id)
     _require_cases_changeable(audit_round)
@@ -584,6 +592,7 @@ def reopen_case_return(session: Session, *, case_return: CaseReturn, reason: str
     """Let an agency change its submitted audit of a case; it must submit again."""
     if not reason.strip():
         raise DomainError("Enter why you are reopening this return", field="reason")
+    refuse_identifiers(reason, field="reason", label="Why are you reopening it?")
     lock_for_update(session, CaseReturn, case_return.id)
     if case_return.case.round.status is not RoundStatus.OPEN:
         raise DomainError("Open the round again before reopening a return in it", field="reason")
