@@ -20,6 +20,8 @@ from audit_tool.exports.rows import Column, Filled, Kind, Table
 from audit_tool.flags import Severity
 from audit_tool.models import (
     ActionSource,
+    Assessment,
+    AssessmentStatus,
     CaseAnswer,
     CaseJudgement,
     CaseReturnStatus,
@@ -27,11 +29,13 @@ from audit_tool.models import (
     LearningTheme,
     RoundStatus,
     SectionReturn,
+    Sector,
     utcnow,
 )
 from audit_tool.services import assessments as svc
 from audit_tool.services import dashboard
 from audit_tool.services.actions import create_action
+from audit_tool.services.agencies import create_agency
 from audit_tool.services.assessments import AnswerInput
 
 from .conftest import audit_events
@@ -232,6 +236,55 @@ def test_heat_map_csv_has_the_pages_numbers(client_for, world, session, scored_c
     assert event.data["kind"] == "heat_map_csv" and event.data["rows"] == {"Heat map": 2}
     link = client.soup(f"{url}/dashboard").find("a", string="Download the heat map (CSV)")
     assert link["href"] == f"{url}/heat-map.csv"
+
+
+@pytest.mark.parametrize("sort", ["agency", "sector", "score"])
+def test_heat_map_csv_lists_agencies_in_the_pages_order(
+    pqa_client, world, session, scored_cycle, sort
+):
+    """The police score 70 and health 0; a third agency with nothing answered comes first
+    by name and by sector, and last by score (lowest first, unscored last)."""
+    extra = make_unscored_agency(session, world, scored_cycle)
+    url = f"/p/{world.partnership.slug}/pqa/cycles/{scored_cycle.id}"
+    query = "" if sort == "agency" else f"?sort={sort}"
+    soup = pqa_client.soup(f"{url}/dashboard{query}")
+    on_page = [
+        row.find("th").get_text(strip=True) for row in soup.select("table.app-heat-map tbody tr")
+    ]
+    link = soup.find("a", string=lambda text: text and text.startswith("Download the heat map"))
+    assert link["href"] == f"{url}/heat-map.csv{query}"
+
+    rows = read_csv(pqa_client.get(link["href"]))
+    in_csv = [r["Agency"] for r in rows if r["Agency"] != "Partnership (mean of agencies)"]
+    assert in_csv == on_page
+    expected = {
+        "agency": [extra.name, world.health.name, world.police.name],
+        "sector": [extra.name, world.health.name, world.police.name],
+        "score": [world.health.name, world.police.name, extra.name],
+    }
+    assert in_csv == expected[sort]
+    [event] = audit_events(session, "export_created")
+    assert event.data["filters"] == ({} if sort == "agency" else {"sort": sort})
+
+
+def make_unscored_agency(session, world, cycle):
+    """An agency added to the cycle with nothing answered, named to sort first."""
+    agency = create_agency(
+        session,
+        partnership=world.partnership,
+        name="Aardvark Academy",
+        sector=Sector.EDUCATION,
+        by=world.pqa,
+    )
+    # As `cycles.create_cycle` gives every agency of the partnership a return.
+    session.add(Assessment(cycle=cycle, agency=agency.agency, status=AssessmentStatus.NOT_STARTED))
+    session.flush()
+    return agency.agency
+
+
+def test_heat_map_csv_refuses_an_unknown_order(pqa_client, world, scored_cycle):
+    url = f"/p/{world.partnership.slug}/pqa/cycles/{scored_cycle.id}"
+    assert pqa_client.get(f"{url}/heat-map.csv?sort=shoe-size").status_code == 400
 
 
 def test_flags_csv_keeps_the_pages_filters(pqa_client, world, session, scored_cycle):

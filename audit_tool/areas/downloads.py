@@ -25,6 +25,7 @@ from ..exports.rows import Table
 from ..models import Partnership, utcnow
 from ..services import case_analysis as case_analysis_service
 from ..services import exports as export_service
+from ..services import heat_map
 from ..web import query_params
 from ..web.query_params import BadParameter, FlagFilter
 from . import case_reports, insight
@@ -89,16 +90,22 @@ def add_download_views(bp, guard, *, area: str) -> None:
     """Register the shared downloads on an area's blueprint, behind its access guard."""
 
     def dashboard_csv(partnership, cycle_id):
-        """The heat map: every agency's score on each standard, in agency order."""
+        """The heat map: every agency's score on each standard, in the page's order."""
         cycle = insight.cycle_or_404(partnership, cycle_id)
+        try:
+            order = query_params.choice(
+                query_params.without_blanks(request.args), "sort", heat_map.Order
+            )
+        except BadParameter as error:
+            return insight.bad_parameter(error)
         export = _cycle_export(cycle)
         return send_table(
-            s11_workbook.heat_map_table(export),
+            s11_workbook.heat_map_table(export, order=order or heat_map.Order.AGENCY),
             name=(partnership.slug, cycle.name, "heat map"),
             kind=HEAT_MAP_CSV,
             partnership=partnership,
             subject=cycle,
-            filters={},
+            filters={"sort": order.value} if order else {},
             cycle=cycle.name,
         )
 

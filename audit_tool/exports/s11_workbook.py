@@ -16,6 +16,7 @@ from ..flags import Flag
 from ..models import AuditCycle, User
 from ..services import exports as export_service
 from ..services.exports import Audience, CycleExport
+from ..services.heat_map import Order, in_order
 from . import s11_rows
 from .cells import SafeSheet, SafeWorkbook
 from .rows import Cell, Column, Kind, Table
@@ -262,13 +263,19 @@ def write_summary(book: SafeWorkbook, export: CycleExport) -> None:
         sheet.worksheet.insert_chart(first, len(table.columns) + 1, chart, {"object_position": 3})
 
 
-def heat_map_table(export: CycleExport) -> Table:
-    """The heat map as the web page shows it (the sheet, and the page's CSV download)."""
+def heat_map_table(export: CycleExport, *, order: Order = Order.AGENCY) -> Table:
+    """The heat map as the web page shows it, agencies in the page's `order` (the sheet,
+    and the page's CSV download)."""
     flag_counts: dict[int, int] = {}
     for flag in export.flags:
         flag_counts[flag.agency_id] = flag_counts.get(flag.agency_id, 0) + 1
     return s11_rows.heat_map_table(
-        agencies=export.agencies,
+        agencies=in_order(
+            export.agencies,
+            order,
+            sector=lambda agency: agency.sector,
+            score=lambda agency: export.scores.agency.get(agency.agency_id),
+        ),
         standards=export.standards,
         scores=export.scores,
         self_scores=export.self_scores,

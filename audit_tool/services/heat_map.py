@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cached_property, reduce
+from typing import TypeVar
 
 from sqlalchemy import Float, Select, and_, case, cast, false, func, null, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -77,6 +78,7 @@ from .panels import moderated_for_cycle
 Cell = tuple[int, str]  # (agency id, standard key)
 
 PER_PAGE = 50
+Row = TypeVar("Row")
 
 
 class Order(StrEnum):
@@ -184,10 +186,12 @@ def load_heat_map(
         session, cycle, framework, essential_weight=essential_weight, today=today
     )
     scores = scores_from_totals(_cells({**own, **moderated.groups}))
-    if order is Order.SECTOR:
-        returns.sort(key=lambda row: row.sector.label)  # stable: by name within a sector
-    elif order is Order.SCORE:
-        returns.sort(key=lambda row: _lowest_first(scores.agency.get(row.agency_id)))
+    returns = in_order(
+        returns,
+        order,
+        sector=lambda row: row.sector.label,
+        score=lambda row: scores.agency.get(row.agency_id),
+    )
     shown = returns[(page - 1) * per_page : page * per_page]
     return HeatMap(
         cycle=cycle,
@@ -199,6 +203,22 @@ def load_heat_map(
         self_scores=_self_scores(own, moderated) if moderated.any else None,
         flag_counts=_flag_counts(session, cycle, framework, shown, moderated, today),
     )
+
+
+def in_order(
+    rows: list[Row],
+    order: Order,
+    *,
+    sector: Callable[[Row], str],
+    score: Callable[[Row], float | None],
+) -> list[Row]:
+    """Agencies' rows, given in agency name order, in the heat map's `order`: the page
+    and its CSV download list agencies the same way."""
+    if order is Order.SECTOR:
+        return sorted(rows, key=sector)  # stable: by name within a sector
+    if order is Order.SCORE:
+        return sorted(rows, key=lambda row: _lowest_first(score(row)))
+    return list(rows)
 
 
 def _lowest_first(score: float | None) -> tuple[bool, float]:
