@@ -631,6 +631,26 @@ def _documents(archive: Path) -> tuple[dict, set[str]]:
         ("case_answers.json", lambda r: r[0].update(answer="excellent"), '"answer" must be one of'),
         ("case_judgements.json", lambda r: r[0].update(grade="fine"), '"grade" must be one of'),
         (
+            "case_answers.json",
+            lambda r: r[0].update(comment="Seen by GP, NHS number 943 476 5919"),
+            'the field "comment" looks like it includes an NHS number',
+        ),
+        (
+            "audit_cases.json",
+            lambda r: r[0].update(selection_reason="Born on 14/02/2015, on a CP plan"),
+            'the field "selection_reason" looks like it includes',
+        ),
+        (
+            "safeguarding_concerns.json",
+            lambda r: r[0].update(follow_up_by="Team at 12 Acacia Road, AB1 2CD"),
+            'the field "follow_up_by" looks like it includes',
+        ),
+        (
+            "actions.json",
+            lambda r: next(a for a in r if a["case"]).update(description="Jo (DOB 3.4.2016)"),
+            'the field "description" looks like it includes',
+        ),
+        (
             "audit_events.json",
             lambda r: r[0].update(subject="agency/1"),
             'is "Partnership" but "subject" is a Agency',

@@ -9,6 +9,7 @@ the `Index` that `archive_format.validate_records` builds.
 from __future__ import annotations
 
 from ..case_grading import Grade, YesPartlyNo
+from ..identifiers import find_identifiers
 from ..models import QuestionKind, Role
 from .archive_format import ArchiveError, Entry, Index, tree_key
 
@@ -19,6 +20,19 @@ _ANSWERS = {
     QuestionKind.YES_PARTLY_NO.value: {answer.value for answer in YesPartlyNo},
     QuestionKind.FREE_TEXT.value: set(),
 }
+# The text about a child's case that the case-audit forms and services check; an archive
+# is held to the same rule, so an import cannot bring in what the app would refuse.
+_PSEUDONYMOUS_TEXT = {
+    "case_audit_rounds": ("name", "reopened_reason"),
+    "audit_cases": ("selection_reason", "overall_rationale"),
+    "case_returns": ("reopened_reason",),
+    "section_returns": ("good_practice", "development", "recommendations"),
+    "case_answers": ("comment",),
+    "case_judgements": ("rationale",),
+    "learning_points": ("text",),
+    "safeguarding_concerns": ("description", "follow_up_by", "closing_note"),
+}
+_CASE_ACTION_TEXT = ("description", "owner")
 
 
 def check_consistency(index: Index) -> None:
@@ -44,6 +58,7 @@ def check_consistency(index: Index) -> None:
             )
     _check_section11(index)
     _check_case_audits(index)
+    _check_pseudonymous(index)
     _check_events(index)
 
 
@@ -140,6 +155,22 @@ def _check_case_audits(index: Index) -> None:
         if answer is not None and answer not in allowed:
             expected = f"one of {_names(allowed)}" if allowed else "null (a free-text question)"
             raise ArchiveError(f'{entry.where}: "answer" must be {expected}')
+
+
+def _check_pseudonymous(index: Index) -> None:
+    def check(entry: Entry, names: tuple[str, ...]) -> None:
+        for name in names:
+            findings = find_identifiers(entry.record[name] or "")
+            if findings:
+                label = f'the field "{name}"'
+                raise ArchiveError(f"{entry.where}: {findings[0].message(label)}")
+
+    for type_name, names in _PSEUDONYMOUS_TEXT.items():
+        for entry in index.of(type_name):
+            check(entry, names)
+    for entry in index.of("actions"):
+        if entry.record["case"] is not None:
+            check(entry, _CASE_ACTION_TEXT)
 
 
 def _check_events(index: Index) -> None:
