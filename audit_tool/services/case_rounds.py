@@ -193,8 +193,8 @@ def is_late(case_return: CaseReturn) -> bool:
 
 
 @dataclass(frozen=True)
-class TrackerCell:
-    case_return: CaseReturn | None  # None: the agency is not involved in this case
+class TrackedReturn:
+    case_return: CaseReturn
     overdue: bool = False
     late: bool = False
 
@@ -202,12 +202,11 @@ class TrackerCell:
 @dataclass(frozen=True)
 class TrackerRow:
     case: AuditCase
-    cells: list[TrackerCell]
+    returns: list[TrackedReturn]  # the agencies involved in the case, by name
 
 
 @dataclass(frozen=True)
 class Tracker:
-    agencies: list[Agency]  # the columns: every agency involved in any case
     rows: list[TrackerRow]
     submitted: int
     expected: int
@@ -215,26 +214,23 @@ class Tracker:
 
 
 def tracker(audit_round: CaseAuditRound, *, today: date) -> Tracker:
-    """Cases by agencies, with each return's status: the round is already loaded with
-    its cases and returns, so this runs no queries."""
-    agencies = {r.agency_id: r.agency for case in audit_round.cases for r in case.returns}
-    columns = sorted(agencies.values(), key=lambda agency: agency.name.lower())
-    rows = []
-    for case in audit_round.cases:
-        by_agency = {r.agency_id: r for r in case.returns}
-        cells = []
-        for agency in columns:
-            found = by_agency.get(agency.id)
-            if found is None:
-                cells.append(TrackerCell(None))
-            else:
-                cells.append(
-                    TrackerCell(found, overdue=is_overdue(found, today), late=is_late(found))
-                )
-        rows.append(TrackerRow(case=case, cells=cells))
+    """Each case with its involved agencies' returns and their status: the round is
+    already loaded with its cases and returns, so this runs no queries.
+
+    A case lists only the agencies involved in it, not a column for every agency in the
+    round: a round commonly involves eight or more agencies, each in a few cases."""
+    rows = [
+        TrackerRow(
+            case=case,
+            returns=[
+                TrackedReturn(found, overdue=is_overdue(found, today), late=is_late(found))
+                for found in sorted(case.returns, key=lambda r: r.agency.name.lower())
+            ],
+        )
+        for case in audit_round.cases
+    ]
     returns = [r for case in audit_round.cases for r in case.returns]
     return Tracker(
-        agencies=columns,
         rows=rows,
         submitted=sum(1 for r in returns if is_submitted(r)),
         expected=len(returns),
