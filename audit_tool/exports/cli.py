@@ -7,8 +7,10 @@ browser to hand:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -21,93 +23,93 @@ from ..services.exports import record_export
 from . import case_workbook, s11_workbook
 from .files import atomic_output
 
-
-@click.command("export-workbook")
-@click.option("--cycle", "cycle_id", type=int, required=True, help="The cycle's id.")
-@click.option(
+out_option = click.option(
     "--out",
     "out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     required=True,
     help="Where to write the .xlsx file (replaced if it exists).",
 )
+
+
+@click.command("export-workbook")
+@click.option("--cycle", "cycle_id", type=int, required=True, help="The cycle's id.")
+@out_option
 @with_appcontext
 def export_workbook(cycle_id: int, out: Path) -> None:
     """Write a Section 11 cycle's workbook (every sheet, every agency)."""
-    try:
-        with db.transaction() as session:
-            cycle = session.get(AuditCycle, cycle_id)
-            if cycle is None:
-                raise click.ClickException(
-                    f"There is no Section 11 cycle with id {cycle_id}. Nothing was written."
-                )
-            with atomic_output(out) as stream:
-                rows = s11_workbook.build_cycle_workbook(
-                    session,
-                    cycle=cycle,
-                    by=None,
-                    target=stream,
-                    essential_weight=float(current_app.config["ESSENTIAL_CRITERION_WEIGHT"]),
-                    today=date.today(),
-                    now=utcnow(),
-                )
-                # Recorded before the file takes its name, committed once it has: a
-                # failure on the way leaves neither a file nor a record of one.
-                record_export(
-                    session,
-                    kind=s11_workbook.KIND,
-                    by=None,
-                    partnership=cycle.partnership,
-                    subject=cycle,
-                    rows=rows,
-                    filters={},
-                    cycle=cycle.name,
-                    file=out.name,
-                )
-    except (OSError, FileCreateError) as error:
-        raise _not_written(out, error) from error
-    _report(out, rows)
+    _export(
+        out,
+        model=AuditCycle,
+        subject_id=cycle_id,
+        missing=f"There is no Section 11 cycle with id {cycle_id}.",
+        kind=s11_workbook.KIND,
+        build=lambda session, cycle, stream: s11_workbook.build_cycle_workbook(
+            session,
+            cycle=cycle,
+            by=None,
+            target=stream,
+            essential_weight=float(current_app.config["ESSENTIAL_CRITERION_WEIGHT"]),
+            today=date.today(),
+            now=utcnow(),
+        ),
+        details=lambda cycle: {"cycle": cycle.name},
+    )
 
 
 @click.command("export-case-round")
 @click.option("--round", "round_id", type=int, required=True, help="The round's id.")
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    required=True,
-    help="Where to write the .xlsx file (replaced if it exists).",
-)
+@out_option
 @with_appcontext
 def export_case_round(round_id: int, out: Path) -> None:
     """Write a case-file audit round's workbook (every case, every agency)."""
+    _export(
+        out,
+        model=CaseAuditRound,
+        subject_id=round_id,
+        missing=f"There is no case-file audit round with id {round_id}.",
+        kind=case_workbook.KIND,
+        build=lambda session, audit_round, stream: case_workbook.build_case_round_workbook(
+            session,
+            audit_round=audit_round,
+            by=None,
+            target=stream,
+            today=date.today(),
+            now=utcnow(),
+        ),
+        details=lambda audit_round: {"round": audit_round.name},
+    )
+
+
+def _export(
+    out: Path,
+    *,
+    model: type,
+    subject_id: int,
+    missing: str,
+    kind: str,
+    build: Callable[..., dict[str, int]],
+    details: Callable[[Any], dict[str, str]],
+) -> None:
     try:
         with db.transaction() as session:
-            audit_round = session.get(CaseAuditRound, round_id)
-            if audit_round is None:
-                raise click.ClickException(
-                    f"There is no case-file audit round with id {round_id}. Nothing was written."
-                )
+            subject = session.get(model, subject_id)
+            if subject is None:
+                raise click.ClickException(f"{missing} Nothing was written.")
             with atomic_output(out) as stream:
-                rows = case_workbook.build_case_round_workbook(
-                    session,
-                    audit_round=audit_round,
-                    by=None,
-                    target=stream,
-                    today=date.today(),
-                    now=utcnow(),
-                )
-                # As for a cycle: recorded before the file takes its name.
+                rows = build(session, subject, stream)
+                # Recorded before the file takes its name, committed once it has: a
+                # failure on the way leaves neither a file nor a record of one.
                 record_export(
                     session,
-                    kind=case_workbook.KIND,
+                    kind=kind,
                     by=None,
-                    partnership=audit_round.partnership,
-                    subject=audit_round,
+                    partnership=subject.partnership,
+                    subject=subject,
                     rows=rows,
                     filters={},
-                    round=audit_round.name,
                     file=out.name,
+                    **details(subject),
                 )
     except (OSError, FileCreateError) as error:
         raise _not_written(out, error) from error

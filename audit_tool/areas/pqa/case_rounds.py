@@ -89,7 +89,17 @@ class CaseForm(PseudonymousForm):
 
     def __init__(self, *args, agencies=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self._agencies = list(agencies)
         self.agencies.choices = [SelectChoice(str(agency.id), agency.name) for agency in agencies]
+
+    def details(self) -> dict:
+        """What the services' `add_case` and `update_case` take from the form."""
+        return {
+            "age_band": AgeBand(self.age_band.data),
+            "plan_type": PlanType(self.plan_type.data),
+            "selection_reason": self.selection_reason.data or "",
+            "agencies": [a for a in self._agencies if str(a.id) in self.agencies.data],
+        }
 
 
 class ReasonForm(PseudonymousForm):
@@ -265,10 +275,7 @@ def add_case(partnership, round_id):
             case = rounds.add_case(
                 db.session,
                 audit_round=found,
-                age_band=AgeBand(form.age_band.data),
-                plan_type=PlanType(form.plan_type.data),
-                selection_reason=form.selection_reason.data or "",
-                agencies=[a for a in agencies if str(a.id) in form.agencies.data],
+                **form.details(),
                 by=g.user,
             )
         except DomainError as error:
@@ -317,10 +324,7 @@ def edit_case(partnership, round_id, case_id):
             rounds.update_case(
                 db.session,
                 case=case,
-                age_band=AgeBand(form.age_band.data),
-                plan_type=PlanType(form.plan_type.data),
-                selection_reason=form.selection_reason.data or "",
-                agencies=[a for a in agencies if str(a.id) in form.agencies.data],
+                **form.details(),
                 by=g.user,
             )
         except DomainError as error:
