@@ -37,7 +37,7 @@ from ..case_analysis import (
 )
 from ..case_grading import Grade, GradeSummary, YesPartlyNo, parse_grade, summarise_grades
 from .rows import Cell, Column, Filled, Kind, Table, percent, yes_no
-from .s11_rows import ActionInfo
+from .s11_rows import ACTION_DETAIL_COLUMNS, ActionInfo, action_details
 
 SUBMITTED = "submitted"
 NOT_STARTED = "not_started"
@@ -715,17 +715,7 @@ def _cases(n: int) -> str:
 ROUND_ACTION_COLUMNS = [
     Column("Case", Kind.TEXT, 13),
     Column("Agency", Kind.TEXT, 28),
-    Column("Action", Kind.TEXT, 50),
-    Column("Owner", Kind.TEXT, 20),
-    Column("Due", Kind.DATE, 12),
-    Column("Status", Kind.TEXT, 11),
-    Column("Overdue", Kind.TEXT, 9),
-    Column("Days overdue", Kind.INTEGER, 9),
-    Column("Raised (UTC)", Kind.DATETIME, 16),
-    Column("Closed (UTC)", Kind.DATETIME, 16),
-    Column("Progress updates", Kind.INTEGER, 9),
-    Column("Latest progress", Kind.TEXT, 50),
-    Column("Latest progress on (UTC)", Kind.DATETIME, 16),
+    *ACTION_DETAIL_COLUMNS,
     Column("Notes", Kind.TEXT, 20),
 ]
 
@@ -736,17 +726,7 @@ def round_actions_table(actions: Iterable[ActionInfo]) -> Table:
         [
             a.case_reference,
             a.agency,
-            a.description,
-            a.owner,
-            a.due_on,
-            a.status,
-            yes_no(a.overdue_days is not None),
-            a.overdue_days,
-            a.raised_at,
-            a.closed_at,
-            a.updates,
-            a.latest_note or None,
-            a.latest_at,
+            *action_details(a),
             None,
         ]
         for a in actions

@@ -635,11 +635,8 @@ def flag_table(
     return Table("Flags", columns, rows, key_columns=3)
 
 
-ACTION_COLUMNS = [
-    Column("Agency", Kind.TEXT, 30),
-    Column("Sector", Kind.TEXT, 14),
-    Column("Source", Kind.TEXT, 16),
-    Column("Criterion", Kind.TEXT, 9),
+# What every table of actions shows after saying whose action it is.
+ACTION_DETAIL_COLUMNS = [
     Column("Action", Kind.TEXT, 50),
     Column("Owner", Kind.TEXT, 20),
     Column("Due", Kind.DATE, 12),
@@ -651,6 +648,32 @@ ACTION_COLUMNS = [
     Column("Progress updates", Kind.INTEGER, 9),
     Column("Latest progress", Kind.TEXT, 50),
     Column("Latest progress on (UTC)", Kind.DATETIME, 16),
+]
+
+
+def action_details(a: ActionInfo) -> list[Cell]:
+    """An action's cells under `ACTION_DETAIL_COLUMNS`."""
+    return [
+        a.description,
+        a.owner,
+        a.due_on,
+        a.status,
+        yes_no(a.overdue_days is not None),
+        a.overdue_days,
+        a.raised_at,
+        a.closed_at,
+        a.updates,
+        a.latest_note or None,
+        a.latest_at,
+    ]
+
+
+ACTION_COLUMNS = [
+    Column("Agency", Kind.TEXT, 30),
+    Column("Sector", Kind.TEXT, 14),
+    Column("Source", Kind.TEXT, 16),
+    Column("Criterion", Kind.TEXT, 9),
+    *ACTION_DETAIL_COLUMNS,
     Column("Notes", Kind.TEXT, 20),
 ]
 
@@ -662,17 +685,7 @@ def action_table(actions: Iterable[ActionInfo], *, sheet: str = "Actions") -> Ta
             a.sector,
             a.source,
             a.criterion_code,
-            a.description,
-            a.owner,
-            a.due_on,
-            a.status,
-            yes_no(a.overdue_days is not None),
-            a.overdue_days,
-            a.raised_at,
-            a.closed_at,
-            a.updates,
-            a.latest_note or None,
-            a.latest_at,
+            *action_details(a),
             None,
         ]
         for a in actions

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .rows import Column, Kind, Table, percent, yes_no
-from .s11_rows import ActionInfo
+from .s11_rows import ACTION_DETAIL_COLUMNS, ActionInfo, action_details
 
 ACTION_TRACKER_COLUMNS = [
     Column("Agency", Kind.TEXT, 30),
@@ -17,17 +17,7 @@ ACTION_TRACKER_COLUMNS = [
     Column("Source", Kind.TEXT, 16),
     Column("Criterion", Kind.TEXT, 9),
     Column("Case", Kind.TEXT, 12),
-    Column("Action", Kind.TEXT, 50),
-    Column("Owner", Kind.TEXT, 20),
-    Column("Due", Kind.DATE, 12),
-    Column("Status", Kind.TEXT, 11),
-    Column("Overdue", Kind.TEXT, 9),
-    Column("Days overdue", Kind.INTEGER, 9),
-    Column("Raised (UTC)", Kind.DATETIME, 16),
-    Column("Closed (UTC)", Kind.DATETIME, 16),
-    Column("Progress updates", Kind.INTEGER, 9),
-    Column("Latest progress", Kind.TEXT, 50),
-    Column("Latest progress on (UTC)", Kind.DATETIME, 16),
+    *ACTION_DETAIL_COLUMNS,
 ]
 
 
@@ -40,17 +30,7 @@ def action_tracker_table(actions: Iterable[ActionInfo]) -> Table:
             a.source,
             a.criterion_code,
             a.case_reference,
-            a.description,
-            a.owner,
-            a.due_on,
-            a.status,
-            yes_no(a.overdue_days is not None),
-            a.overdue_days,
-            a.raised_at,
-            a.closed_at,
-            a.updates,
-            a.latest_note or None,
-            a.latest_at,
+            *action_details(a),
         ]
         for a in actions
     ]
