@@ -92,10 +92,13 @@ def sqlite_row_counts(connection: sqlite3.Connection) -> dict[str, int]:
             "ORDER BY name"
         )
     ]
-    return {
-        name: connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608 (names from sqlite_master)  # nosec B608
-        for name in names
-    }
+    counts = {}
+    for name in names:
+        # The names come from sqlite_master, not from anyone's input. (A plain nosec:
+        # bandit warns of "B608" named here as a test that did not fail, yet fails it.)
+        query = f'SELECT count(*) FROM "{name}"'  # noqa: S608  # nosec
+        counts[name] = connection.execute(query).fetchone()[0]
+    return counts
 
 
 def check_sqlite_integrity(connection: sqlite3.Connection, what: str) -> None:
