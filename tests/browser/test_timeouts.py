@@ -4,6 +4,8 @@ timeout (which nothing extends) with a prompt to save."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -17,6 +19,10 @@ def _signed_in_with_a_fake_clock(page, sign_in) -> None:
     page.clock.install()
     sign_in(page, "lead.police@example.org")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your agency's safeguarding audits")
+    # The warnings' timers start when app.mjs runs, which can be after the heading shows
+    # (a module script is deferred): moving the clock on before then would move it on
+    # before the timers exist. The script marks the body first, in the same task.
+    expect(page.locator("body")).to_have_class(re.compile(r"\bjs-enabled\b"))
 
 
 def test_the_idle_warning_comes_before_the_idle_timeout_and_stay_signed_in_keeps_the_session(
