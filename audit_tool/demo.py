@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from . import clock
 from .case_templates.library import load_builtin as load_builtin_case_templates
 from .demo_case_audits import load_demo_case_audits
 from .demo_returns import load_demo_panels, load_demo_returns
@@ -69,7 +70,7 @@ def load_demo(
     """Create the demo partnerships, accounts, frameworks, Section 11 cycles and
     case-file audit rounds. Returns (accounts, password)."""
     password = password or generate_password()
-    today = today or date.today()
+    today = today or clock.today()
     demo = partnership_service.create_partnership(
         session,
         name="Demo Safeguarding Children Partnership",

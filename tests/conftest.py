@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from audit_tool import create_app, migrate
+from audit_tool import clock, create_app, migrate
 from audit_tool.db import build_engine
 from audit_tool.models import Agency, AuditEvent, Partnership, Role, Sector, User
 
@@ -15,6 +15,15 @@ from .factories import PASSWORD, Factory
 from .html_client import HTMLCheckingClient
 
 TEST_SECRET_KEY = "test-secret-key"
+
+
+def pytest_configure(config):
+    """The suite runs on one day. Tests take their dates from `clock.today()` as the app
+    does, and it is pinned here, before any test module is collected: a run that crosses
+    midnight would otherwise compare dates taken before it with dates the app takes
+    after (an action five days overdue at collection is six days overdue by then)."""
+    pinned = clock.today()
+    clock.today = lambda: pinned
 
 
 def pytest_report_header(config):

@@ -6,6 +6,7 @@ import io
 import itertools
 from datetime import date, timedelta
 
+from audit_tool import clock
 from audit_tool.frameworks.library import draft_new_version, find_framework, load_builtin
 from audit_tool.models import (
     Action,
@@ -126,7 +127,7 @@ class Factory:
     ) -> AuditCycle:
         versions = load_builtin(self.session)
         version = next(v for v in versions if v.framework.key == framework_key)
-        opens_on = opens_on or date.today() - timedelta(days=7)
+        opens_on = opens_on or clock.today() - timedelta(days=7)
         cycle = cycles.create_cycle(
             self.session,
             partnership=partnership,
@@ -196,7 +197,7 @@ class Factory:
         """A round with one case per entry of `agencies_per_case`, each assigned to those
         agencies (each case gets a not-started return per agency)."""
         version = version or self.case_template()
-        today = date.today()
+        today = clock.today()
         audit_round = CaseAuditRound(
             partnership=partnership,
             template_version=version,
@@ -221,7 +222,7 @@ class Factory:
             partnership_id=audit_round.partnership.id,
             round=audit_round,
             sequence=len(audit_round.cases) + 1,
-            reference=f"{prefix}-{date.today().year}-{next(_counter):02d}",
+            reference=f"{prefix}-{clock.today().year}-{next(_counter):02d}",
             age_band=AgeBand.AGE_5_9,
             plan_type=PlanType.CHILD_PROTECTION,
             selection_reason="Open to children's social care throughout the period",
@@ -246,8 +247,8 @@ class Factory:
             description="Sibling not seen",
             follow_up_by="Head of service",
             follow_up_agency=None,
-            due_on=date.today() + timedelta(days=2),
-            today=date.today(),
+            due_on=clock.today() + timedelta(days=2),
+            today=clock.today(),
             by=by,
         )
 
@@ -288,14 +289,14 @@ class Factory:
         return panels.schedule_panel(
             self.session,
             cycle=cycle,
-            held_on=date.today() + timedelta(days=7),
+            held_on=clock.today() + timedelta(days=7),
             starts_at="09:30",
             place="Room 1",
             chair=chair,
             members=[],
             assessments=assessments,
             by=by,
-            today=date.today(),
+            today=clock.today(),
         )
 
     def challenge(self, attendance: PanelAgency, criterion: Criterion, *, by: User) -> Challenge:
@@ -325,8 +326,8 @@ class Factory:
             source=ActionSource.PANEL if attendance else ActionSource.RETURN,
             description="Refresh safeguarding training",
             owner="Head of training",
-            due_on=date.today() + timedelta(days=60),
-            today=date.today(),
+            due_on=clock.today() + timedelta(days=60),
+            today=clock.today(),
             by=by,
             assessment=assessment,
             criterion=criterion,

@@ -3,11 +3,12 @@ pages agency leads and PQA use."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
+from audit_tool import clock
 from audit_tool.models import (
     Action,
     ActionSource,
@@ -23,7 +24,7 @@ from audit_tool.states import TransitionRefused, move_action
 
 from .conftest import audit_events, count_rows
 
-TODAY = date.today()
+TODAY = clock.today()
 LATER = TODAY + timedelta(days=90)
 
 

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from audit_tool import clock
 from audit_tool.areas.api.payloads import one_place
 from audit_tool.flags import FlagKind, Severity
 from audit_tool.models import AuditEvent, Role
@@ -385,7 +386,7 @@ def _api_rows(body):
 
 
 def test_flags_are_the_dashboards_flags(client, token, cycle, session, world):
-    expected = dashboard.cycle_flags(dashboard.load_cycle_data(session, cycle), today=date.today())
+    expected = dashboard.cycle_flags(dashboard.load_cycle_data(session, cycle), today=clock.today())
     body = client.get(f"/api/v1/cycles/{cycle.id}/flags", headers=bearer(token)).get_json()
     assert _api_rows(body) == _flag_rows(expected)  # same flags, same order
     kinds = {f["kind"] for f in body["flags"]}
@@ -410,7 +411,7 @@ def test_flags_are_the_dashboards_flags(client, token, cycle, session, world):
     ],
 )
 def test_flag_filters(client, token, cycle, session, world, query, keep):
-    every = dashboard.cycle_flags(dashboard.load_cycle_data(session, cycle), today=date.today())
+    every = dashboard.cycle_flags(dashboard.load_cycle_data(session, cycle), today=clock.today())
     expected = [f for f in every if keep(f, world)]
     assert expected, "the filter must keep something for the test to mean anything"
     assert len(expected) < len(every)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from audit_tool import clock
 from audit_tool.case_grading import Grade
 from audit_tool.models import (
     Action,
@@ -30,7 +31,7 @@ from audit_tool.services import case_moderation as svc
 
 from .conftest import audit_events
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _date(value: date) -> list[str]:

@@ -4,11 +4,12 @@ whatever the size of the round."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event
 
+from audit_tool import clock
 from audit_tool.models import (
     Action,
     ActionSource,
@@ -24,7 +25,7 @@ from audit_tool.models import (
     utcnow,
 )
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _days_ago(days: int) -> datetime:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from audit_tool import clock
 from audit_tool.models import (
     CaseAnswer,
     CaseReturn,
@@ -87,7 +88,7 @@ def test_list_shows_the_leads_cases_by_round_with_status_and_due_date(
     agency_client, make, world, audit_round, case
 ):
     overdue = make.case_round(
-        world.partnership, [[world.police]], due_on=date.today() - timedelta(days=1)
+        world.partnership, [[world.police]], due_on=clock.today() - timedelta(days=1)
     )
     closed = make.case_round(world.partnership, [[world.police]], status=RoundStatus.CLOSED)
     draft = make.case_round(world.partnership, [[world.police]], status=RoundStatus.DRAFT)

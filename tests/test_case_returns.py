@@ -3,13 +3,14 @@ submission checks and submitting."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from audit_tool import clock
 from audit_tool.models import (
     CaseAnswer,
     CaseReturnStatus,
@@ -85,7 +86,7 @@ def test_lists_the_cases_of_the_leads_agencies_in_open_and_closed_rounds(
     assert [row.case.id for row in rows] == [audit_round.cases[0].id, closed.cases[0].id]
     assert (rows[0].answered, rows[0].required) == (1, 3)
     assert rows[0].editable and not rows[1].editable
-    assert not rows[0].overdue(date.today())
+    assert not rows[0].overdue(clock.today())
     assert rows[0].overdue(audit_round.due_on + timedelta(days=1))
     assert not rows[1].overdue(closed.due_on + timedelta(days=1))
     assert svc.agency_case_returns(session, world.partnership, set()) == []

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from audit_tool import clock
 from audit_tool.models import (
     AgeBand,
     AuditCase,
@@ -25,7 +26,7 @@ from audit_tool.services import case_rounds as svc
 
 from .conftest import audit_events
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _date(value: date) -> list[str]:

@@ -5,10 +5,11 @@ future API). Nothing is written when it refuses."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from audit_tool import clock
 from audit_tool.case_grading import Grade
 from audit_tool.models import (
     AgeBand,
@@ -25,7 +26,7 @@ from audit_tool.services import case_rounds as rounds
 from .fingerprint import Fingerprinter
 
 NHS = "943 476 5919"  # a valid NHS number (its check digit holds)
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _calls(world, audit_round, closed_round, case, concern):

@@ -3,12 +3,13 @@ and a cost that does not grow with the number of agencies."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import event, select
 
+from audit_tool import clock
 from audit_tool.bench_seed import LARGE_SLUG, Scale, seed
 from audit_tool.models import (
     AssessmentStatus,
@@ -32,7 +33,7 @@ from audit_tool.services.assessments import AnswerInput
 
 from .factories import PASSWORD
 
-DUE = date.today() + timedelta(days=60)
+DUE = clock.today() + timedelta(days=60)
 
 
 def _answer(session, assessment, criterion, by, level, **extra):
@@ -266,7 +267,7 @@ def test_panel_members_see_the_heat_map_and_returns(panel_client, world, scenari
 def test_the_returns_tracker_agrees_with_each_returns_task_list(session):
     """The tracker works out every return's progress from plain rows; each return's
     task list from its answers and their evidence items, as objects."""
-    today = date.today()
+    today = clock.today()
     seed(
         session,
         scale=Scale(partnerships=1, agencies=12, large_agencies=0),
@@ -337,7 +338,7 @@ def test_query_count_is_flat_from_5_to_50_agencies(app, session, client_for):
         session,
         scale=Scale(partnerships=1, agencies=5, large_agencies=50),
         password=PASSWORD,
-        today=date.today(),
+        today=clock.today(),
     )
     counts = {}
     for slug in ("bench-01", LARGE_SLUG):

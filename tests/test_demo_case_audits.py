@@ -9,8 +9,8 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from audit_tool import clock, migrate
 from audit_tool import demo_case_audit_texts as texts
-from audit_tool import migrate
 from audit_tool.case_analysis import analyse
 from audit_tool.db import db
 from audit_tool.demo import load_demo
@@ -79,7 +79,7 @@ def _day(moment: datetime) -> date:
 
 def test_the_domestic_abuse_round_was_audited_moderated_and_closed(session):
     audit_round = _rounds(session)[DOMESTIC_ABUSE]
-    today = date.today()
+    today = clock.today()
     assert audit_round.status is RoundStatus.CLOSED
     assert audit_round.lookback_to < audit_round.due_on < audit_round.moderation_on < today
     assert len(audit_round.cases) == 4
@@ -131,7 +131,7 @@ def test_the_domestic_abuse_round_was_audited_moderated_and_closed(session):
 def test_the_neglect_round_is_open_with_the_demo_leads_returns_in_every_state(session):
     audit_round = _rounds(session)[NEGLECT]
     assert audit_round.status is RoundStatus.OPEN
-    assert audit_round.due_on > date.today()
+    assert audit_round.due_on > clock.today()
     assert all(3 <= len(case.returns) <= 5 for case in audit_round.cases)
     for email in ("lead.police@example.org", "lead.health@example.org"):
         lead = session.scalar(select(User).where(User.email == email))
@@ -160,7 +160,7 @@ def test_the_neglect_round_is_open_with_the_demo_leads_returns_in_every_state(se
 def test_agencies_diverge_on_a_domestic_abuse_case(demo_app, session):
     audit_round = _rounds(session)[DOMESTIC_ABUSE]
     data = case_analysis.load_round(session, audit_round)
-    found = analyse(data.facts, today=date.today(), theme_labels=case_analysis.THEME_LABELS)
+    found = analyse(data.facts, today=clock.today(), theme_labels=case_analysis.THEME_LABELS)
     diverging = {data.case_references[spread.case_id] for spread in found.divergences}
     assert diverging == {audit_round.cases[0].reference}
 

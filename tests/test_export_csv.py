@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from audit_tool import clock
 from audit_tool.case_analysis import CaseFlagKind
 from audit_tool.exports.case_rows import ANALYSIS_TABLES
 from audit_tool.exports.csv_tables import FORMULA_TRIGGERS, cell_text, escape_cell, table_csv
@@ -40,7 +41,7 @@ from audit_tool.services.assessments import AnswerInput
 
 from .conftest import audit_events
 
-TODAY = date.today()
+TODAY = clock.today()
 
 # ---------------------------------------------------------------------------------------
 # The escaping rule and the writer

@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
 
+from audit_tool import clock
 from audit_tool.exports.case_rows import ANALYSIS_TABLES
 from audit_tool.exports.csv_tables import FORMULA_TRIGGERS
 from audit_tool.models import Action, Challenge
@@ -34,7 +35,7 @@ PAYLOADS = [
     "http://example.org/x",
 ]
 SPREADSHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-LATER = date.today() + timedelta(days=60)
+LATER = clock.today() + timedelta(days=60)
 DUE = [str(LATER.day), str(LATER.month), str(LATER.year)]
 
 
@@ -85,14 +86,14 @@ def typed(make, world, session, agency_client, panel_client, pqa_client):
     panel = panels.schedule_panel(
         session,
         cycle=cycle,
-        held_on=date.today() + timedelta(days=3),
+        held_on=clock.today() + timedelta(days=3),
         starts_at="09:30",
         place="Room 1",
         chair=world.panel,
         members=[],
         assessments=[police],
         by=world.pqa,
-        today=date.today(),
+        today=clock.today(),
     )
     panels.start_panel(session, panel=panel, by=world.panel)
     attendance = panel.attendances[0]

@@ -6,12 +6,13 @@ returns count; a missing return is never a grade)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from audit_tool import clock
 from audit_tool.case_grading import Grade, summarise_grades
 from audit_tool.exports import case_rows, s11_rows
 from audit_tool.exports.case_rows import ReturnDetail
@@ -32,7 +33,7 @@ from audit_tool.models import (
 
 from .conftest import audit_events
 
-TODAY = date.today()
+TODAY = clock.today()
 SHEETS = [
     "About",
     "Cases",

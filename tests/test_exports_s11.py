@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from audit_tool import clock
 from audit_tool.demo import load_demo
 from audit_tool.exports import rows as row_rules
 from audit_tool.exports import s11_rows
@@ -497,14 +498,14 @@ def test_agency_sees_panel_feedback_only_once_signed_off(
     panel = panels.schedule_panel(
         session,
         cycle=cycle,
-        held_on=date.today() + timedelta(days=3),
+        held_on=clock.today() + timedelta(days=3),
         starts_at="09:30",
         place="Room 1",
         chair=world.panel,
         members=[],
         assessments=[police],
         by=world.pqa,
-        today=date.today(),
+        today=clock.today(),
     )
     panels.start_panel(session, panel=panel, by=world.panel)
     attendance = panel.attendances[0]

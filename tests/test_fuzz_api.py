@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 import schemathesis
@@ -24,6 +23,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 from sqlalchemy import select
 
+from audit_tool import clock
 from audit_tool.areas.api.views import OPENAPI_DOCUMENT
 from audit_tool.demo import load_demo
 from audit_tool.models import AuditCycle, User
@@ -48,7 +48,7 @@ class ApiWorld:
 
 @pytest.fixture
 def api_world(make, session) -> ApiWorld:
-    load_demo(session, password="demo-password-1", today=date.today())
+    load_demo(session, password="demo-password-1", today=clock.today())
     session.flush()
     pqa = session.scalar(select(User).where(User.email == "pqa@example.org"))
     demo = pqa.memberships[0].partnership

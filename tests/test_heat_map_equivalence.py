@@ -7,14 +7,14 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, literal, null, select, true, update
 
-from audit_tool import flags
+from audit_tool import clock, flags
 from audit_tool.bench_seed import Scale, seed
 from audit_tool.demo import load_demo
 from audit_tool.frameworks.library import draft_new_version, publish
@@ -45,7 +45,7 @@ from audit_tool.services.dashboard import load_cycle_data
 
 from .test_scoring import batches
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _close(found: float | None, expected: float | None) -> bool:

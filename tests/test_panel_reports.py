@@ -5,7 +5,7 @@ the pack on A4 paper in a real browser's print mode."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from flask import g, url_for
 from werkzeug.exceptions import NotFound as PageNotFound
 
+from audit_tool import clock
 from audit_tool.areas import panel_reports as pages
 from audit_tool.models import ActionSource, Outcome, Role
 from audit_tool.services import NotFound, actions, panels
@@ -23,7 +24,7 @@ from audit_tool.services.evidence_items import add_evidence_item
 
 from .html_client import check_page
 
-TODAY = date.today()
+TODAY = clock.today()
 PRIVATE = "Private: the chair doubts the lead's account"
 
 

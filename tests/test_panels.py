@@ -4,10 +4,11 @@ outcome, actions, sign-off and feedback, and the refusals that protect each part
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from audit_tool import clock
 from audit_tool.models import (
     Action,
     CriterionResponse,
@@ -21,7 +22,7 @@ from audit_tool.services.assessments import AnswerInput
 
 from .conftest import audit_events
 
-TODAY = date.today()
+TODAY = clock.today()
 SOON = TODAY + timedelta(days=14)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from audit_tool import PROJECT_ROOT, migrate
+from audit_tool import PROJECT_ROOT, clock, migrate
 from audit_tool.audit_trail import AuditEventType, record_event
 from audit_tool.db import db
 from audit_tool.demo import load_demo
@@ -213,7 +213,7 @@ def _add_everything_else(session, uploads: Path) -> None:
                 description="Sibling not seen in the last month",
                 follow_up_by="Duty manager",
                 follow_up_agency=health,
-                due_on=date.today() + timedelta(days=2),
+                due_on=clock.today() + timedelta(days=2),
                 raised_by=panel,
             ),
             action := Action(
@@ -223,7 +223,7 @@ def _add_everything_else(session, uploads: Path) -> None:
                 case=case,
                 description="Invite health to every strategy meeting",
                 owner="Detective inspector",
-                due_on=date.today() + timedelta(days=60),
+                due_on=clock.today() + timedelta(days=60),
                 status=ActionStatus.IN_PROGRESS,
             ),
         ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from audit_tool import clock
 from audit_tool.models import Assessment, AssessmentStatus, CriterionResponse, EvidenceItem
 from audit_tool.services import assessments as svc
 
@@ -157,7 +158,7 @@ def test_submit_with_gaps_then_complete_then_read_only(
     session.expire_all()
     assert session.get(Assessment, police_return.id).status is AssessmentStatus.IN_PROGRESS
 
-    due = date.today() + timedelta(days=90)
+    due = clock.today() + timedelta(days=90)
     agency_client.submit(
         f"{base}/criteria/{criteria[0].id}",
         _answer(

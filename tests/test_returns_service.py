@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from audit_tool import clock
 from audit_tool.models import AssessmentStatus, CriterionResponse
 from audit_tool.services import DomainError
 from audit_tool.services import assessments as svc
@@ -13,7 +14,7 @@ from audit_tool.services.assessments import AnswerInput, EditConflict, ReturnInc
 
 from .conftest import audit_events
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ Each area registers these on its own blueprint behind its own access guard (see
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
+from .. import clock
 from ..case_grading import Grade, parse_grade
 from ..db import commits, db
 from ..forms import (
@@ -196,7 +195,7 @@ def add_case_meeting_views(bp, guard, *, area: str) -> None:
 
     def case_rounds(partnership):
         found = rounds.list_rounds(db.session, partnership, include_drafts=_drafts_visible(area))
-        today = date.today()
+        today = clock.today()
         return render_template(
             "case_rounds/list.html",
             area=area,
@@ -212,7 +211,7 @@ def add_case_meeting_views(bp, guard, *, area: str) -> None:
             area=area,
             partnership=partnership,
             audit_round=found,
-            tracker=rounds.tracker(found, today=date.today()),
+            tracker=rounds.tracker(found, today=clock.today()),
             confirm=ConfirmForm(),
             RoundStatus=RoundStatus,
             CaseReturnStatus=CaseReturnStatus,
@@ -221,7 +220,7 @@ def add_case_meeting_views(bp, guard, *, area: str) -> None:
 
     def case_moderation(partnership, case_id):
         case = case_or_404(partnership, case_id, area=area)
-        today = date.today()
+        today = clock.today()
         return render_template(
             "case_rounds/moderation.html",
             area=area,
@@ -345,7 +344,7 @@ def add_case_meeting_views(bp, guard, *, area: str) -> None:
                     description=form.description.data,
                     owner=form.owner.data,
                     due_on=form.due_on.data,
-                    today=date.today(),
+                    today=clock.today(),
                     by=g.user,
                 )
             except DomainError as error:
@@ -370,7 +369,7 @@ def add_case_meeting_views(bp, guard, *, area: str) -> None:
                     follow_up_by=form.follow_up_by.data,
                     follow_up_agency=_chosen(agencies, form.follow_up_agency.data),
                     due_on=form.due_on.data,
-                    today=date.today(),
+                    today=clock.today(),
                     by=g.user,
                 )
             except DomainError as error:

@@ -5,10 +5,9 @@ and render."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, render_template, request
 
+from .. import clock
 from ..case_analysis import CaseFlagKind, RoundAnalysis, analyse, submitted_pairs
 from ..case_grading import Grade
 from ..db import db
@@ -62,7 +61,7 @@ def render_analysis(partnership: Partnership, audit_round: CaseAuditRound, *, ar
     except BadParameter as error:
         return bad_parameter(error)
     data = service.load_round(db.session, audit_round)
-    analysis = analyse(data.facts, today=date.today(), theme_labels=service.THEME_LABELS)
+    analysis = analyse(data.facts, today=clock.today(), theme_labels=service.THEME_LABELS)
     return render_template(
         "case_reports/analysis.html",
         data=data,
@@ -77,7 +76,7 @@ def render_analysis(partnership: Partnership, audit_round: CaseAuditRound, *, ar
 
 def render_report(partnership: Partnership, audit_round: CaseAuditRound, *, area: str):
     report = service.load_report(db.session, audit_round)
-    analysis = analyse(report.data.facts, today=date.today(), theme_labels=service.THEME_LABELS)
+    analysis = analyse(report.data.facts, today=clock.today(), theme_labels=service.THEME_LABELS)
     return render_template(
         "case_reports/report.html",
         report=report,

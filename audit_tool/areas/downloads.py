@@ -10,11 +10,11 @@ these GET requests make (hence `commits`).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, g, request
 
+from .. import clock
 from ..case_analysis import CaseFlagKind, analyse
 from ..db import commits, db
 from ..exports import case_workbook, s11_workbook
@@ -66,7 +66,7 @@ def _cycle_export(cycle):
         cycle=cycle,
         by=g.user,
         essential_weight=insight.essential_weight(),
-        today=date.today(),
+        today=clock.today(),
         now=utcnow(),
     )
 
@@ -144,7 +144,7 @@ def add_download_views(bp, guard, *, area: str) -> None:
                     audit_round=audit_round,
                     by=g.user,
                     target=stream,
-                    today=date.today(),
+                    today=clock.today(),
                     now=utcnow(),
                 )
             )
@@ -178,7 +178,7 @@ def add_download_views(bp, guard, *, area: str) -> None:
             return insight.bad_parameter(error)
         data = case_analysis_service.load_round(db.session, audit_round)
         labels = case_analysis_service.THEME_LABELS
-        analysis = analyse(data.facts, today=date.today(), theme_labels=labels)
+        analysis = analyse(data.facts, today=clock.today(), theme_labels=labels)
         return send_table(
             analysis_table(name, data.facts, analysis, theme_labels=labels, flag_kind=kind),
             name=(partnership.slug, audit_round.name, name),

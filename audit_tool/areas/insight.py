@@ -5,12 +5,12 @@ decide access; these functions build and render the pages."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from functools import cache
 from typing import NamedTuple
 
 from flask import abort, current_app, render_template, request, url_for
 
+from .. import clock
 from ..db import db
 from ..flags import FlagKind, Severity
 from ..models import AuditCycle, Partnership, ScaleLevel
@@ -74,7 +74,7 @@ def render_dashboard(partnership: Partnership, cycle: AuditCycle, *, area: str, 
         db.session,
         cycle,
         essential_weight=essential_weight(),
-        today=date.today(),
+        today=clock.today(),
         order=order,
         page=number,
         per_page=heat_map.PER_PAGE,
@@ -119,7 +119,7 @@ def render_flags(partnership: Partnership, cycle: AuditCycle, *, area: str, args
         )
     except BadParameter as error:
         return bad_parameter(error)
-    flags = [f for f in dashboard.cycle_flags(data, today=date.today()) if chosen.keeps(f)]
+    flags = [f for f in dashboard.cycle_flags(data, today=clock.today()) if chosen.keeps(f)]
     return render_template(
         "insight/flags.html",
         partnership=partnership,

@@ -4,10 +4,9 @@ decide access and call these; these build and render the pages."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, render_template
 
+from .. import clock
 from ..db import db
 from ..models import AuditCycle, PanelAgency, Partnership
 from ..services import NotFound, dashboard, panel_reports
@@ -17,7 +16,7 @@ from .insight import essential_weight
 def render_pack(partnership: Partnership, attendance: PanelAgency, *, area: str):
     """`area` is the calling blueprint ("panel" or "pqa"), for links back into it."""
     context = panel_reports.pack_context(
-        db.session, attendance=attendance, today=date.today(), essential_weight=essential_weight()
+        db.session, attendance=attendance, today=clock.today(), essential_weight=essential_weight()
     )
     return render_template(
         "panel_reports/pack.html",

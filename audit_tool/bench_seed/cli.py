@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import text
 
+from .. import clock
 from ..db import db
 from ..services.passwords import generate_password
 from . import LARGE_SLUG, Scale, holds_partnerships, seed
@@ -68,7 +68,7 @@ def bench_seed(
                 f"{counts.answers:>7,} answers  ({time.perf_counter() - started:.0f} s)"
             )
 
-        totals = seed(session, scale=scale, password=password, today=date.today(), seeded=seeded)
+        totals = seed(session, scale=scale, password=password, today=clock.today(), seeded=seeded)
     if db.engine.dialect.name == "postgresql":
         # Statistics for the planner now, not when autovacuum next gets round to it: a
         # benchmark run straight after would otherwise measure plans made for empty tables.

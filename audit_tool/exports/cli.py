@@ -8,7 +8,6 @@ browser to hand:
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from xlsxwriter.exceptions import FileCreateError
 
+from .. import clock
 from ..db import db
 from ..models import AuditCycle, CaseAuditRound, utcnow
 from ..services.exports import record_export
@@ -50,7 +50,7 @@ def export_workbook(cycle_id: int, out: Path) -> None:
             by=None,
             target=stream,
             essential_weight=float(current_app.config["ESSENTIAL_CRITERION_WEIGHT"]),
-            today=date.today(),
+            today=clock.today(),
             now=utcnow(),
         ),
         details=lambda cycle: {"cycle": cycle.name},
@@ -74,7 +74,7 @@ def export_case_round(round_id: int, out: Path) -> None:
             audit_round=audit_round,
             by=None,
             target=stream,
-            today=date.today(),
+            today=clock.today(),
             now=utcnow(),
         ),
         details=lambda audit_round: {"round": audit_round.name},

@@ -17,6 +17,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from audit_tool import clock
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROUND = "Mental health and self-harm audit, browser journey"
@@ -50,7 +52,7 @@ def _answer_section(page, grade: str, *, skip_grade: bool = False) -> None:
 
 
 def _pqa_sets_up_the_round(pqa, check_accessibility) -> list[str]:
-    today = date.today()
+    today = clock.today()
     pqa.get_by_role("navigation", name="Menu").get_by_role("link", name="Case audits").click()
     expect(pqa.locator("h1")).to_have_text("Case-file audits")
     check_accessibility(pqa)
@@ -231,7 +233,7 @@ def test_a_case_audit_round_from_set_up_to_report(browser, sign_in, check_access
     pqa.get_by_label("Agency").select_option(label=HEALTH)
     pqa.get_by_label("Action", exact=True).fill(action)
     pqa.get_by_label("Who owns it").fill("Named nurse for safeguarding children")
-    _fill_date(pqa, "due_on", date.today() + timedelta(days=90))
+    _fill_date(pqa, "due_on", clock.today() + timedelta(days=90))
     pqa.get_by_role("button", name="Add action").click()
     _success(pqa, "Action added to the partnership's action tracker")
 

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from audit_tool import clock
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CYCLE = "Section 11 audit 2026 to 2028"
@@ -31,7 +33,7 @@ def test_panel_journey_across_three_browsers(browser, sign_in, check_accessibili
     sign_in(pqa, "pqa@example.org")
     sign_in(panel, "panel@example.org")
     sign_in(lead, LEAD)
-    held_on = date.today() + timedelta(days=7)
+    held_on = clock.today() + timedelta(days=7)
 
     # PQA schedules the panel.
     pqa.get_by_role("navigation", name="Menu").get_by_role("link", name="Panels").click()
@@ -91,7 +93,7 @@ def test_panel_journey_across_three_browsers(browser, sign_in, check_accessibili
         "Audit use of the escalation policy and report back"
     )
     panel.get_by_label("Who owns it").fill("Designated safeguarding lead")
-    _fill_date(panel, "due_on", date.today() + timedelta(days=120))
+    _fill_date(panel, "due_on", clock.today() + timedelta(days=120))
     panel.get_by_role("button", name="Agree action").click()
     expect(panel.locator(".govuk-notification-banner--success")).to_contain_text("Action agreed")
     panel.get_by_role("link", name="Record the outcome").click()

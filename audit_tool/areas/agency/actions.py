@@ -3,10 +3,9 @@ progress they record against them."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from ... import clock
 from ...db import commits, db
 from ...forms import AppForm, long_text_field, submit, text_field
 from ...services import DomainError, NotFound
@@ -55,7 +54,7 @@ def actions(partnership):
         number = page_number(request.args)
     except BadParameter as error:
         return bad_parameter(error)
-    today = date.today()
+    today = clock.today()
     shown, total = action_service.page_of_actions(
         db.session,
         partnership=partnership,
@@ -91,7 +90,7 @@ def action(partnership, action_id):
         area="agency",
         partnership=partnership,
         action=found,
-        overdue=action_service.is_overdue(found, date.today()),
+        overdue=action_service.is_overdue(found, clock.today()),
     )
 
 

@@ -8,7 +8,6 @@ never loaded at all.
 
 from __future__ import annotations
 
-from datetime import date
 from itertools import groupby
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -18,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import HiddenInput
 
+from ... import clock
 from ...case_grading import Grade, YesPartlyNo
 from ...db import commits, db
 from ...forms import PseudonymousForm, long_text_field
@@ -133,7 +133,7 @@ def case_audits(partnership):
         partnership=partnership,
         rounds=rounds,
         several_agencies=len({row.case_return.agency_id for row in rows}) > 1,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -151,7 +151,7 @@ def case_audit(partnership, case_id):
         audit_round=case_return.case.round,
         contents=contents,
         editable=editable,
-        overdue=editable and case_return.case.round.due_on < date.today(),
+        overdue=editable and case_return.case.round.due_on < clock.today(),
     )
 
 

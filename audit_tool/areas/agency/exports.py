@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, g
 
+from ... import clock
 from ...db import commits, db
 from ...exports.agency_workbook import KIND, build_agency_workbook
 from ...exports.download import download_name, send_workbook
@@ -40,7 +39,7 @@ def return_workbook(partnership, assessment_id):
                 by=g.user,
                 target=stream,
                 essential_weight=insight.essential_weight(),
-                today=date.today(),
+                today=clock.today(),
                 now=utcnow(),
             )
         )

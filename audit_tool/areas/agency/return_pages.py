@@ -3,8 +3,6 @@ answers, submit."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     abort,
     current_app,
@@ -16,6 +14,7 @@ from flask import (
     url_for,
 )
 
+from ... import clock
 from ...db import commits, db
 from ...models import AssessmentStatus
 from ...return_rules import answer_progress, group_progress, percent_complete
@@ -88,7 +87,7 @@ def task_list(partnership, assessment_id):
                 )
             return redirect(_url("agency.task_list", partnership, assessment))
     contents = returns_service.load_return(db.session, assessment)
-    today = date.today()
+    today = clock.today()
     standards = [
         (
             s,
@@ -337,7 +336,7 @@ def check_answers(partnership, assessment_id):
                 declaration_name=form.declaration_name.data,
                 declaration_role=form.declaration_role.data,
                 by=g.user,
-                today=date.today(),
+                today=clock.today(),
             )
         except returns_service.ReturnIncomplete as incomplete:
             db.session.rollback()
@@ -381,7 +380,7 @@ def scorecard(partnership, assessment_id):
     scores = dashboard.score_table(data)
     flags = [
         f
-        for f in dashboard.cycle_flags(data, today=date.today())
+        for f in dashboard.cycle_flags(data, today=clock.today())
         if f.agency_id == assessment.agency_id
     ]
     return render_template(

@@ -4,11 +4,11 @@ and a request can never change anything. docs/api.md describes it for its users.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from ... import clock
 from ...access import api_reader, public
 from ...db import db
 from ...models import AuditCycle, Partnership
@@ -62,7 +62,9 @@ def flags(partnerships: list[Partnership], cycle_id: int):
         agency_ids={agency.id for agency in data.agencies},
         standard_keys={standard.key for standard in data.standards},
     )
-    found = [flag for flag in dashboard.cycle_flags(data, today=date.today()) if chosen.keeps(flag)]
+    found = [
+        flag for flag in dashboard.cycle_flags(data, today=clock.today()) if chosen.keeps(flag)
+    ]
     return jsonify(cycle=payloads.cycle_summary(cycle), flags=payloads.flags(data, found))
 
 

@@ -4,10 +4,9 @@ pages) reach a panel: anyone else gets 404."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from ... import clock
 from ...db import commits, db
 from ...models import ActionSource, Outcome
 from ...services import DomainError, NotFound, actions
@@ -118,7 +117,7 @@ def render_meeting(partnership, panel, attendance, *, area):
             db.session,
             partnership=partnership,
             agency_ids={attendance.assessment.agency_id},
-            today=date.today(),
+            today=clock.today(),
         ),
         area=area,
         confirm=ConfirmForm(),
@@ -306,7 +305,7 @@ def agree_action(partnership, panel_id, attendance_id):
                 description=form.description.data,
                 owner=form.owner.data,
                 due_on=form.due_on.data,
-                today=date.today(),
+                today=clock.today(),
                 by=g.user,
                 assessment=seen.assessment,
                 criterion=next((c for c in criteria if link == f"c{c.id}"), None),

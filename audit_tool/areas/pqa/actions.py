@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from ... import clock
 from ...db import commits, db
 from ...models import ActionStatus
 from ...services import DomainError, NotFound
@@ -38,7 +37,7 @@ def actions(partnership):
         number = page_number(args)
     except BadParameter as error:
         return bad_parameter(error)
-    today = date.today()
+    today = clock.today()
     shown, total = action_service.page_of_actions(
         db.session,
         partnership=partnership,
@@ -81,7 +80,7 @@ def action(partnership, action_id):
         area="pqa",
         partnership=partnership,
         action=found,
-        overdue=action_service.is_overdue(found, date.today()),
+        overdue=action_service.is_overdue(found, clock.today()),
     )
 
 

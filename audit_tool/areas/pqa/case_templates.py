@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, render_template
 
+from ... import clock
 from ...case_grading import Grade, YesPartlyNo
 from ...case_templates import library
 from ...case_templates.format import REFLECTION_PROMPTS
@@ -38,5 +37,5 @@ def case_template_version(partnership, case_version_id):
         grades=list(Grade),
         answers=list(YesPartlyNo),
         reflection_prompts=[label for _, label in REFLECTION_PROMPTS],
-        example_year=date.today().year,
+        example_year=clock.today().year,
     )

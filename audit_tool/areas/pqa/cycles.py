@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, render_template, url_for
 
+from ... import clock
 from ...db import commits, db
 from ...frameworks.library import frameworks_for
 from ...models import FrameworkStatus, Sector
@@ -96,7 +95,7 @@ def cycle(partnership, cycle_id):
         "pqa/cycle.html",
         partnership=partnership,
         cycle=found,
-        rows=cycle_service.tracker(db.session, found, today=date.today()),
+        rows=cycle_service.tracker(db.session, found, today=clock.today()),
         confirm=ConfirmForm(),
     )
 

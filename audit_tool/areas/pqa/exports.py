@@ -4,10 +4,9 @@ case-audit rounds) are registered here from `downloads`."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, g, request
 
+from ... import clock
 from ...db import commits, db
 from ...exports.download import download_name, send_workbook
 from ...exports.s11_workbook import KIND, build_cycle_workbook
@@ -45,7 +44,7 @@ def cycle_workbook(partnership, cycle_id):
                 by=g.user,
                 target=stream,
                 essential_weight=insight.essential_weight(),
-                today=date.today(),
+                today=clock.today(),
                 now=utcnow(),
             )
         )
@@ -83,7 +82,7 @@ def actions_csv(partnership):
         agency_ids={agency_id} if agency_id is not None else None,
         status=status,
         due=due,
-        today=date.today(),
+        today=clock.today(),
     )
     filters = {
         "agency": next((a.name for a in agencies if a.id == agency_id), None),
@@ -109,7 +108,7 @@ def cycle_returns_csv(partnership, cycle_id):
         cycle = cycle_service.get_cycle(db.session, partnership, cycle_id)
     except NotFound:
         abort(404)
-    rows = export_service.returns_tracker(db.session, cycle, today=date.today())
+    rows = export_service.returns_tracker(db.session, cycle, today=clock.today())
     return downloads.send_table(
         returns_tracker_table(rows),
         name=(partnership.slug, cycle.name, "returns"),

@@ -3,10 +3,9 @@ far agencies' self-ratings sit from the panels'."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, redirect, render_template, url_for
 
+from ... import clock
 from ...db import commits, db
 from ...models import Role
 from ...services import DomainError, dashboard
@@ -55,7 +54,7 @@ def schedule_panel(partnership, cycle_id):
                 members=[p for p in members if p.id in chosen],
                 assessments=[a for a in assessments if str(a.id) in form.agencies.data],
                 by=g.user,
-                today=date.today(),
+                today=clock.today(),
             )
         except DomainError as error:
             form.refuse(error, default_field="held_on")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from ... import clock
 from ...access import partnership_role
 from ...audit_trail import list_events
 from ...db import commits, db
@@ -28,7 +27,7 @@ def home(partnership):
     by_sector = agency_service.count_agencies_by_sector(db.session, partnership)
     users = user_service.list_partnership_users(db.session, partnership)
     recent, _ = list_events(db.session, partnership=partnership, page=1, per_page=5)
-    today = date.today()
+    today = clock.today()
     return render_template(
         "pqa/home.html",
         partnership=partnership,
