@@ -18,7 +18,7 @@ from .. import clock
 from ..case_analysis import CaseFlagKind, analyse
 from ..db import commits, db
 from ..exports import case_workbook, s11_workbook
-from ..exports.case_rows import ANALYSIS_TABLES, analysis_table
+from ..exports.case_analysis_rows import ANALYSIS_TABLES, analysis_table
 from ..exports.csv_tables import table_csv
 from ..exports.download import download_name, send_csv, send_workbook
 from ..exports.rows import Table

@@ -193,7 +193,7 @@ def is_late(case_return: CaseReturn) -> bool:
 
 
 @dataclass(frozen=True)
-class TrackedReturn:
+class CaseReturnProgress:
     case_return: CaseReturn
     overdue: bool = False
     late: bool = False
@@ -202,7 +202,7 @@ class TrackedReturn:
 @dataclass(frozen=True)
 class TrackerRow:
     case: AuditCase
-    returns: list[TrackedReturn]  # the agencies involved in the case, by name
+    returns: list[CaseReturnProgress]  # the agencies involved in the case, by name
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def tracker(audit_round: CaseAuditRound, *, today: date) -> Tracker:
         TrackerRow(
             case=case,
             returns=[
-                TrackedReturn(found, overdue=is_overdue(found, today), late=is_late(found))
+                CaseReturnProgress(found, overdue=is_overdue(found, today), late=is_late(found))
                 for found in sorted(case.returns, key=lambda r: r.agency.name.lower())
             ],
         )
