@@ -384,6 +384,23 @@ def test_the_round_page_tracks_returns_with_overdue_and_late_tags(
     assert audit_round.name in listing and "1 of 2" in listing and "1 overdue" in listing
 
 
+def test_each_case_on_the_round_page_lists_only_its_own_agencies(pqa_client, make, world, base):
+    audit_round = make.case_round(world.partnership, [[world.police], [world.health, world.police]])
+    first, second = audit_round.cases
+    soup = pqa_client.soup(f"{base}/{audit_round.id}")
+    listed = {
+        row.find("th").find(class_="app-reference").get_text(strip=True): [
+            name.get_text(strip=True) for name in row.select(".app-return-list__agency")
+        ]
+        for row in soup.select("table.govuk-table tbody tr")
+    }
+    assert listed == {
+        first.reference: [world.police.name],
+        second.reference: [world.health.name, world.police.name],
+    }
+    assert "Not involved" not in soup.get_text()
+
+
 def test_the_panel_sees_rounds_once_they_are_open(panel_client, session, make, world):
     draft = make.case_round(world.partnership, [[world.police]], status=RoundStatus.DRAFT)
     opened = make.case_round(world.partnership, [[world.police]])

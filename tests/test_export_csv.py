@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from audit_tool import clock
 from audit_tool.case_analysis import CaseFlagKind
-from audit_tool.exports.case_rows import ANALYSIS_TABLES
+from audit_tool.exports.case_analysis_rows import ANALYSIS_TABLES
 from audit_tool.exports.csv_tables import FORMULA_TRIGGERS, cell_text, escape_cell, table_csv
 from audit_tool.exports.rows import Column, Filled, Kind, Table
 from audit_tool.flags import Severity

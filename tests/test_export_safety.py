@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from audit_tool import clock
-from audit_tool.exports.case_rows import ANALYSIS_TABLES
+from audit_tool.exports.case_analysis_rows import ANALYSIS_TABLES
 from audit_tool.exports.csv_tables import FORMULA_TRIGGERS
 from audit_tool.models import Action, Challenge
 from audit_tool.services import assessments as svc

@@ -671,6 +671,20 @@ def test_each_record_is_checked(archive, member, change, message):
     assert message in error.value.message
 
 
+def test_only_case_audit_text_is_held_to_the_identifier_rule(archive):
+    """A Section 11 action may give a full date ("by 31/03/2027"); the same text on an
+    action raised from a case could be a child's date of birth and is refused."""
+    documents, files = _documents(archive)
+    actions = documents["actions.json"]
+    own = next(a for a in actions if a["case"] is None)
+    own["description"] = "Refresh the training matrix by 31/03/2027"
+    validate_records(documents, files=files)
+    from_case = next(a for a in actions if a["case"] is not None)
+    from_case["description"] = own["description"]
+    with pytest.raises(ArchiveError, match=r'actions\.json: .*"description" looks like'):
+        validate_records(documents, files=files)
+
+
 def test_a_response_to_another_frameworks_criterion_is_refused(archive):
     documents, files = _documents(archive)
     own = next(f for f in documents["frameworks.json"] if not f["builtin"])
