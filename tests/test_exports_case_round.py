@@ -14,7 +14,7 @@ import pytest
 
 from audit_tool import clock
 from audit_tool.case_grading import Grade, summarise_grades
-from audit_tool.exports import case_rows, s11_rows
+from audit_tool.exports import action_rows, case_rows, s11_rows
 from audit_tool.exports.case_rows import ReturnDetail
 from audit_tool.exports.rows import Filled
 from audit_tool.models import (
@@ -487,7 +487,7 @@ def test_every_column_is_documented(pqa_client, world, audited):
     columns = [
         *(f.column for f in s11_rows.RESPONSE_FIELDS),
         *s11_rows.EVIDENCE_COLUMNS,
-        *s11_rows.ACTION_COLUMNS,
+        *action_rows.ACTION_COLUMNS,
         *s11_rows.PANEL_COLUMNS,
         *s11_rows.SCALE_COLUMNS,
         *s11_rows.STATUS_COLUMNS,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..models import Assessment, User
 from ..services import exports as export_service
 from ..services.exports import Audience, CycleExport
-from . import s11_rows
+from . import action_rows, s11_rows
 from .cells import SafeWorkbook
 from .rows import Kind
 from .s11_workbook import flag_table, response_table, score_bands, write_about, write_evidence
@@ -120,7 +120,7 @@ def write_agency_workbook(
         )
     )
     book.table(
-        s11_rows.action_table(
+        action_rows.action_table(
             export_service.cycle_actions(
                 session, export.cycle, today=export.today, assessment_id=assessment.id
             )

@@ -16,7 +16,7 @@ and column is described in docs/exports.md: change both together.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -34,8 +34,8 @@ from ..case_analysis import (
     section_spreads,
 )
 from ..case_grading import Grade, GradeSummary, YesPartlyNo, parse_grade, summarise_grades
+from .action_rows import ActionInfo
 from .rows import Cell, Column, Filled, Kind, Table, yes_no
-from .s11_rows import ACTION_DETAIL_COLUMNS, ActionInfo, action_details
 
 SUBMITTED = "submitted"
 NOT_STARTED = "not_started"
@@ -708,28 +708,6 @@ def learning_table(export: RoundExport) -> Table:
 
 def case_count(n: int) -> str:
     return f"{n} case" if n == 1 else f"{n} cases"
-
-
-ROUND_ACTION_COLUMNS = [
-    Column("Case", Kind.TEXT, 13),
-    Column("Agency", Kind.TEXT, 28),
-    *ACTION_DETAIL_COLUMNS,
-    Column("Notes", Kind.TEXT, 20),
-]
-
-
-def round_actions_table(actions: Iterable[ActionInfo]) -> Table:
-    """The actions the meeting agreed, soonest due first (as the tracker lists them)."""
-    rows = [
-        [
-            a.case_reference,
-            a.agency,
-            *action_details(a),
-            None,
-        ]
-        for a in actions
-    ]
-    return Table("Actions", ROUND_ACTION_COLUMNS, rows, note_column=len(ROUND_ACTION_COLUMNS) - 1)
 
 
 CONCERN_COLUMNS = [

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..models import CaseAuditRound, User
 from ..services.case_exports import load_round_export
-from . import case_rows
+from . import action_rows, case_rows
 from .case_rows import RoundExport
 from .cells import SafeWorkbook
 from .rows import Column, Kind, Table
@@ -77,7 +77,7 @@ def write_case_round_workbook(book: SafeWorkbook, export: RoundExport) -> None:
         case_rows.divergence_table(export),
         case_rows.returns_table(export),
         case_rows.learning_table(export),
-        case_rows.round_actions_table(export.actions),
+        action_rows.round_actions_table(export.actions),
         case_rows.concerns_table(export),
     ):
         book.table(table)

@@ -17,7 +17,7 @@ from ..models import AuditCycle, User
 from ..services import exports as export_service
 from ..services.exports import Audience, CycleExport
 from ..services.heat_map import Order, in_order
-from . import s11_rows
+from . import action_rows, s11_rows
 from .cells import SafeSheet, SafeWorkbook
 from .rows import Cell, Column, Kind, Table
 
@@ -81,7 +81,7 @@ def write_cycle_workbook(session: Session, book: SafeWorkbook, export: CycleExpo
     write_evidence(session, book, export)
     book.table(flag_table(export))
     book.table(
-        s11_rows.action_table(
+        action_rows.action_table(
             export_service.cycle_actions(session, export.cycle, today=export.today)
         )
     )

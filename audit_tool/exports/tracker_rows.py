@@ -1,5 +1,5 @@
-"""The PQA trackers as tables, for their CSV downloads: the action tracker and a cycle's
-returns tracker. Pure, like `s11_rows`: plain data in, a `Table` out.
+"""A cycle's returns tracker as a table, for its CSV download (the action tracker's is
+`action_rows.action_tracker_table`). Pure, like `s11_rows`: plain data in, a `Table` out.
 """
 
 from __future__ import annotations
@@ -9,32 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .rows import Column, Kind, Table, percent, yes_no
-from .s11_rows import ACTION_DETAIL_COLUMNS, ActionInfo, action_details
-
-ACTION_TRACKER_COLUMNS = [
-    Column("Agency", Kind.TEXT, 30),
-    Column("Sector", Kind.TEXT, 14),
-    Column("Source", Kind.TEXT, 16),
-    Column("Criterion", Kind.TEXT, 9),
-    Column("Case", Kind.TEXT, 12),
-    *ACTION_DETAIL_COLUMNS,
-]
-
-
-def action_tracker_table(actions: Iterable[ActionInfo]) -> Table:
-    """Every action the tracker shows, in its order (soonest due first)."""
-    rows = [
-        [
-            a.agency,
-            a.sector,
-            a.source,
-            a.criterion_code,
-            a.case_reference,
-            *action_details(a),
-        ]
-        for a in actions
-    ]
-    return Table("Actions", ACTION_TRACKER_COLUMNS, rows)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..audit_trail import AuditEventType, record_event
+from ..exports.action_rows import ActionInfo
 from ..exports.s11_rows import (
-    ActionInfo,
     AgencyInfo,
     AnswerText,
     AttendanceInfo,

@@ -8,9 +8,10 @@ from flask import abort, g, request
 
 from ... import clock
 from ...db import commits, db
+from ...exports.action_rows import action_tracker_table
 from ...exports.download import download_name, send_workbook
 from ...exports.s11_workbook import KIND, build_cycle_workbook
-from ...exports.tracker_rows import action_tracker_table, returns_tracker_table
+from ...exports.tracker_rows import returns_tracker_table
 from ...models import ActionStatus, utcnow
 from ...services import NotFound
 from ...services import cycles as cycle_service
