@@ -36,7 +36,8 @@ _NUMERIC_MONTH = r"(?:0?[1-9]|1[0-2])"
 
 _NHS_GROUPED = re.compile(r"(?<!\d)(\d{3})[ -](\d{3})[ -](\d{4})(?!\d)")
 _NHS_PLAIN = re.compile(r"(?<!\d)(\d{10})(?!\d)")
-_NHS_LABEL = re.compile(r"\bnhs\s*(?:no\b|num|number|#)", re.IGNORECASE)
+# The longest wording first, so the message quotes "NHS number", not "NHS num".
+_NHS_LABEL = re.compile(r"\bnhs\s*(?:number|num|no\b|#)", re.IGNORECASE)
 _DOB_LABEL = re.compile(r"\b(?:d\.?o\.?b\b\.?|date\s+of\s+birth|born\s+on)", re.IGNORECASE)
 _FULL_DATES = (
     # A full stop may end the sentence after a date ("seen on 12/03/2025."); only a

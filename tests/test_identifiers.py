@@ -76,6 +76,9 @@ def test_ten_digits_grouped_like_an_nhs_number_are_found_even_if_the_check_fails
 def test_an_nhs_number_label_is_found_on_its_own():
     assert "an NHS number" in kinds("NHS no: see the health record")
     assert "an NHS number" in kinds("Her nhs number was recorded")
+    # The message quotes the whole label, so the user can find it in what they wrote.
+    assert [f.text for f in find_identifiers("Her NHS number was recorded")] == ["NHS number"]
+    assert [f.text for f in find_identifiers("NHS num. on file")] == ["NHS num"]
 
 
 def test_longer_runs_of_digits_are_not_nhs_numbers():
